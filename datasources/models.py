@@ -1,0 +1,120 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class DataSource(models.Model):
+    """A Query URL on a connection and account, refreshed on a schedule."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "Never refreshed"
+        OK = "ok", "OK"
+        STALE = "stale", "Stale"
+        PAUSED = "paused", "Paused"
+
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="data_sources"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_sources"
+    )
+    connection = models.ForeignKey(
+        "connectors.Connection",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="data_sources",
+    )
+    name = models.CharField(max_length=255)
+    service = models.SlugField(default="harvest")
+    # The catalog slug of a pre-built source, empty for a custom one.
+    recipe = models.SlugField(max_length=100, blank=True)
+    account_id = models.BigIntegerField()
+    # Path and query below the API base, with {{relative_date}} placeholders,
+    # e.g. "/v2/time_entries?from={{start_of_month}}&to={{end_of_month}}".
+    query_url = models.CharField(max_length=2000)
+    # The modelled columns: [{"name", "path", "type", "hidden"}], see modelling.py.
+    columns = models.JSONField(default=list, blank=True)
+    shared_with_workspace = models.BooleanField(default=False)
+
+    # Schedule: every N minutes, daily at a local time, or manual only.
+    refresh_minutes = models.PositiveIntegerField(null=True, blank=True, default=60)
+    daily_at = models.TimeField(null=True, blank=True)
+    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    # Health, kept on the row.
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    last_error = models.TextField(blank=True)
+    failure_count = models.PositiveIntegerField(default=0)
+    last_duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    stale_since = models.DateTimeField(null=True, blank=True)
+    current_version = models.ForeignKey(
+        "DataVersion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DataVersion(models.Model):
+    """One complete snapshot of a source's records, stored as a file."""
+
+    source = models.ForeignKey(
+        DataSource, on_delete=models.CASCADE, related_name="versions"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Name in Django's default storage of the Parquet file holding the records.
+    file_name = models.CharField(max_length=500)
+    row_count = models.PositiveIntegerField(default=0)
+    byte_size = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.source} v{self.pk} ({self.row_count} rows)"
+
+
+class RefreshRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    source = models.ForeignKey(
+        DataSource, on_delete=models.CASCADE, related_name="runs"
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    trigger = models.CharField(max_length=20, default="schedule")
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    pages_done = models.PositiveIntegerField(default=0)
+    pages_total = models.PositiveIntegerField(null=True, blank=True)
+    requests = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+    bytes = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    version = models.ForeignKey(
+        DataVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-queued_at"]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of source {self.source_id}: {self.status}"
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.started_at and self.finished_at:
+            return int((self.finished_at - self.started_at).total_seconds() * 1000)
+        return None

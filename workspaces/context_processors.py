@@ -1,0 +1,2 @@
+def current_workspace(request) -> dict:
+    return {"workspace": getattr(request, "workspace", None)}

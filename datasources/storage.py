@@ -8,12 +8,19 @@ written, so a local copy keyed by file name is always valid.
 
 import logging
 import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
+import duckdb
+import orjson
 from django.conf import settings
+from django.core.files import File
 from django.core.files.storage import default_storage
 
-from datasources.models import DataVersion
+from datasources.modelling import ColumnType, flatten
+from datasources.models import DataSource, DataVersion, RefreshRun
 
 logger = logging.getLogger(__name__)
 
@@ -38,3 +45,151 @@ def local_path(version: DataVersion) -> Path:
         partial.replace(cached)
         logger.info("dataset cached version=%s file=%s", version.pk, version.file_name)
     return cached
+
+
+# The Parquet type of each JSON value kind; mixed kinds widen (int + float is
+# DOUBLE, anything + text is VARCHAR) so a later page never breaks the schema.
+_KIND_TYPES = {bool: "BOOLEAN", int: "BIGINT", float: "DOUBLE", str: "VARCHAR"}
+
+# The stored type for a modelled column that no record carried (e.g. an empty
+# answer), so Klips still find every column they were built on.
+_COLUMN_STORAGE_TYPES = {
+    ColumnType.INTEGER: "BIGINT",
+    ColumnType.DECIMAL: "DOUBLE",
+    ColumnType.CURRENCY: "DOUBLE",
+    ColumnType.HOURS: "DOUBLE",
+    ColumnType.BOOLEAN: "BOOLEAN",
+}
+
+
+def _widen(current: str | None, value) -> str | None:
+    if value is None:
+        return current
+    kind = _KIND_TYPES.get(type(value), "VARCHAR")
+    if current is None or current == kind:
+        return kind
+    if {current, kind} == {"BIGINT", "DOUBLE"}:
+        return "DOUBLE"
+    return "VARCHAR"
+
+
+class _Spool:
+    """Flattened records on disk as NDJSON, with the union schema seen so far."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.file = path.open("wb")
+        self.types: dict[str, str | None] = {}
+        self.rows = 0
+
+    def write(self, records: list[dict]) -> None:
+        lines = []
+        for record in records:
+            flat = flatten(record)
+            for key, value in flat.items():
+                self.types[key] = _widen(self.types.get(key), value)
+            lines.append(orjson.dumps(flat, default=str))
+        if lines:
+            self.file.write(b"\n".join(lines) + b"\n")
+        self.rows += len(records)
+
+    def close(self) -> None:
+        self.file.close()
+
+    def schema(self, known_columns: list[dict]) -> dict[str, str]:
+        schema = {key: kind or "VARCHAR" for key, kind in self.types.items()}
+        for column in known_columns:
+            path = column.get("path")
+            if path and path not in schema:
+                column_type = ColumnType(column.get("type", ColumnType.TEXT))
+                schema[path] = _COLUMN_STORAGE_TYPES.get(column_type, "VARCHAR")
+        # Parquet cannot hold a table without columns; an empty answer on a
+        # source never modelled yet still needs one.
+        return schema or {"id": "BIGINT"}
+
+
+def _convert_to_parquet(spool: _Spool, schema: dict[str, str], target: Path) -> None:
+    connection = duckdb.connect(config={"memory_limit": "512MB", "threads": 2})
+    try:
+        connection.execute(
+            "COPY (SELECT * FROM read_json($path, format='newline_delimited', "
+            "columns=$columns)) TO $target (FORMAT parquet, COMPRESSION zstd)",
+            {"path": str(spool.path), "columns": schema, "target": str(target)},
+        )
+    finally:
+        connection.close()
+
+
+def _record_progress(run: RefreshRun | None, page, rows: int) -> None:
+    if run is None:
+        return
+    run.pages_done = page.number
+    run.pages_total = page.total_pages
+    run.requests += page.requests
+    run.bytes += page.byte_size
+    run.rows = rows
+    run.save(update_fields=["pages_done", "pages_total", "requests", "bytes", "rows"])
+
+
+def write_version(
+    source: DataSource, pages: Iterable, run: RefreshRun | None = None
+) -> DataVersion:
+    """Stream pages into a new Parquet version; nothing is saved unless all arrive.
+
+    Records go to an NDJSON spool on disk page by page (memory stays bounded by
+    one page), then DuckDB converts the spool with the union schema of every
+    page, so a column that is null at first or appears late keeps its values.
+    """
+    scratch = Path(settings.DATA_DIR) / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch) as folder:
+        spool = _Spool(Path(folder) / "records.ndjson")
+        try:
+            for page in pages:
+                spool.write(page.records)
+                _record_progress(run, page, spool.rows)
+        finally:
+            spool.close()
+
+        parquet = Path(folder) / "version.parquet"
+        _convert_to_parquet(spool, spool.schema(source.columns or []), parquet)
+        with parquet.open("rb") as handle:
+            file_name = default_storage.save(
+                f"datasets/{source.pk}/{uuid.uuid4().hex}.parquet", File(handle)
+            )
+
+    version = DataVersion.objects.create(
+        source=source,
+        file_name=file_name,
+        row_count=spool.rows,
+        byte_size=default_storage.size(file_name),
+    )
+    logger.info(
+        "version written source=%s version=%s rows=%s bytes=%s",
+        source.pk,
+        version.pk,
+        version.row_count,
+        version.byte_size,
+    )
+    return version
+
+
+def delete_version_file(version: DataVersion) -> None:
+    """Remove a superseded version's file (and its local cached copy)."""
+    default_storage.delete(version.file_name)
+    cached = Path(settings.DATASET_CACHE_DIR) / version.file_name
+    cached.unlink(missing_ok=True)
+
+
+def read_rows(version: DataVersion, limit: int = 50) -> tuple[list[str], list[tuple]]:
+    """The first rows of a stored version, for previews: (column names, rows)."""
+    connection = duckdb.connect()
+    try:
+        result = connection.execute(
+            "SELECT * FROM read_parquet($path) LIMIT $limit",
+            {"path": str(local_path(version)), "limit": limit},
+        )
+        names = [d[0] for d in result.description]
+        return names, result.fetchall()
+    finally:
+        connection.close()

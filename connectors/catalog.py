@@ -1,0 +1,76 @@
+"""The catalog: every service HarvestDash can read, and its pre-built sources.
+
+A service and its recipes are plain data. A data source row stores only the
+service slug and the recipe slug, so a recipe can be improved without a
+migration; the row keeps its own copy of the Query URL once it is saved.
+"""
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
+
+Bucket = Literal["general", "reports"]
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Keeps records whose value at `path` compares with a resolved template.
+
+    Some questions Harvest cannot answer with query parameters (no "overdue"
+    filter on invoices); the refresh applies these after each page.
+    """
+
+    path: str
+    op: Literal["<", "<=", ">", ">=", "=="]
+    value: str
+
+
+@dataclass(frozen=True)
+class Recipe:
+    slug: str
+    name: str
+    description: str
+    # Path and query below the API base, with {{relative_date}} placeholders.
+    query_url: str
+    # Record paths to show first, in this order; the rest follow as inferred.
+    default_columns: tuple[str, ...] = ()
+    refresh_minutes: int = 60
+    # Which Harvest rate limit the requests count against.
+    bucket: Bucket = "general"
+    row_filters: tuple[RowFilter, ...] = ()
+
+
+@dataclass(frozen=True)
+class Service:
+    slug: str
+    name: str
+    description: str
+    # Short text shown in place of a logo image on the service card.
+    logo_text: str
+    recipes: tuple[Recipe, ...] = field(default_factory=tuple)
+
+    def recipe(self, slug: str) -> Recipe | None:
+        return next((r for r in self.recipes if r.slug == slug), None)
+
+
+@cache
+def services() -> dict[str, Service]:
+    """Every service by slug (built on first use to avoid an import cycle)."""
+    from connectors.harvest.sources import HARVEST
+
+    return {service.slug: service for service in (HARVEST,)}
+
+
+def get_service(slug: str) -> Service | None:
+    return services().get(slug)
+
+
+def get_recipe(service_slug: str, recipe_slug: str) -> Recipe | None:
+    service = get_service(service_slug)
+    return service.recipe(recipe_slug) if service else None
+
+
+def bucket_for(query_url: str) -> Bucket:
+    """The rate-limit bucket a Query URL's requests count against."""
+    path = query_url.split("?", 1)[0]
+    return "reports" if path.startswith("/v2/reports/") else "general"

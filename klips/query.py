@@ -1,0 +1,542 @@
+# SQL is assembled from quoted model identifiers and fixed fragments only; every
+# value is a parameter (see `quote` and `_filter_sql`).
+# ruff: noqa: S608
+"""Run a Klip spec as DuckDB SQL over its source's current Parquet version.
+
+Identifiers in the SQL come only from the source's validated column model
+(names and paths, double-quoted with quotes doubled); every value from the spec
+is a parameter. Results are cached per data version: the key hashes the compiled
+SQL and its parameters, which include the version's file and the resolved
+relative dates, so a dashboard never recomputes an unchanged Klip.
+"""
+
+import hashlib
+import json
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
+import pyarrow.parquet as pq
+from django.core.cache import cache
+from django.utils import timezone
+
+from datasources.modelling import DUCKDB_TYPES, Column, ColumnType, parse_columns
+from datasources.models import DataSource
+from datasources.storage import local_path
+from klips.spec import (
+    MAX_LIMIT,
+    OTHER_LABEL,
+    Aggregation,
+    Bucket,
+    Filter,
+    FilterOp,
+    FormulaOp,
+    GroupBy,
+    KlipSpec,
+    Measure,
+    RelativeWindow,
+    SpecError,
+)
+
+logger = logging.getLogger(__name__)
+
+CACHE_SECONDS = 7 * 24 * 3600
+LISTING_LIMIT = 1000
+NEVER_REFRESHED = "never refreshed"
+NO_ROWS = "no rows"
+NO_MATCH = "no rows match the filters"
+
+_DATE_TYPES = {ColumnType.DATE, ColumnType.DATETIME}
+_NUMBER_TYPES = {
+    ColumnType.INTEGER,
+    ColumnType.DECIMAL,
+    ColumnType.CURRENCY,
+    ColumnType.HOURS,
+}
+_SQL_AGGREGATES = {
+    Aggregation.SUM: "sum({})",
+    Aggregation.COUNT: "count({})",
+    Aggregation.AVG: "avg({})",
+    Aggregation.MIN: "min({})",
+    Aggregation.MAX: "max({})",
+    Aggregation.COUNT_DISTINCT: "count(DISTINCT {})",
+}
+_COMPARISONS = {
+    FilterOp.EQ: "=",
+    FilterOp.NE: "<>",
+    FilterOp.GT: ">",
+    FilterOp.GTE: ">=",
+    FilterOp.LT: "<",
+    FilterOp.LTE: "<=",
+}
+
+
+class QueryError(Exception):
+    """The data could not be queried; the message is safe to show."""
+
+
+@dataclass
+class ResultColumn:
+    name: str
+    # "dimension", "measure", "formula" or "column" (plain listing).
+    role: str
+    # A ColumnType value; "percent" for percent formulas.
+    type: str
+
+
+@dataclass
+class QueryResult:
+    columns: list[ResultColumn]
+    rows: list[list[Any]]
+    # Why there are no rows, in words for the user; None when there are rows.
+    reason: str | None = None
+    truncated: bool = False
+    version_ids: list[int] = field(default_factory=list)
+    from_cache: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "QueryResult":
+        columns = [ResultColumn(**column) for column in data["columns"]]
+        return cls(**{**data, "columns": columns})
+
+
+@dataclass
+class CompiledQuery:
+    sql: str
+    params: list[Any]
+    columns: list[ResultColumn]
+    limit: int
+
+
+def quote(identifier: str) -> str:
+    """A DuckDB identifier: double-quoted, inner quotes doubled."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def run_klip(
+    spec: KlipSpec,
+    sources: dict[int, DataSource],
+    *,
+    today: date | None = None,
+    time_zone: str = "UTC",
+    use_cache: bool = True,
+) -> QueryResult:
+    """The Klip's rows, from the cache when its data version was queried before."""
+    source = sources.get(spec.sources[0])
+    if source is None:
+        raise QueryError("The Klip's data source is gone or not available to you.")
+
+    columns = _model_of(source)
+    compiled_columns = result_columns(spec, columns)
+    version = source.current_version
+    if version is None:
+        return QueryResult(compiled_columns, [], reason=NEVER_REFRESHED)
+    if version.row_count == 0:
+        return QueryResult(
+            compiled_columns, [], reason=NO_ROWS, version_ids=[version.pk]
+        )
+
+    path = _parquet_path(version)
+    today = today or timezone.localdate(timezone=_zone(time_zone))
+    compiled = compile_spec(spec, columns, path, today=today)
+    key = cache_key(compiled, [version.pk], time_zone)
+    if use_cache:
+        cached = cache.get(key)
+        if cached is not None:
+            result = QueryResult.from_dict(cached)
+            result.from_cache = True
+            return result
+
+    result = execute(compiled, time_zone)
+    result.version_ids = [version.pk]
+    cache.set(key, result.to_dict(), CACHE_SECONDS)
+    return result
+
+
+def _model_of(source: DataSource) -> dict[str, Column]:
+    try:
+        return {column.name: column for column in parse_columns(source.columns)}
+    except ValueError as error:
+        raise QueryError(
+            f"The columns of {source.name!r} are invalid: {error}"
+        ) from None
+
+
+def _parquet_path(version) -> Path:
+    try:
+        path = local_path(version)
+    except (OSError, ValueError) as error:
+        logger.warning(
+            "klip data file unreadable version=%s error=%s", version.pk, error
+        )
+        raise QueryError("The stored data of this source cannot be read.") from None
+    if not path.exists():
+        logger.warning("klip data file missing version=%s", version.pk)
+        raise QueryError("The stored data of this source is missing; refresh it.")
+    return path
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def cache_key(compiled: CompiledQuery, version_ids: list[int], time_zone: str) -> str:
+    payload = json.dumps(
+        [compiled.sql, compiled.params, compiled.limit, version_ids, time_zone],
+        default=str,
+    )
+    return "klips:result:" + hashlib.sha256(payload.encode()).hexdigest()
+
+
+# Compiling --------------------------------------------------------------------
+
+
+def result_columns(spec: KlipSpec, columns: dict[str, Column]) -> list[ResultColumn]:
+    """The result's columns; raises SpecError naming a column the model lacks."""
+    missing = [name for name in spec.referenced_columns() if name not in columns]
+    if missing:
+        raise SpecError(
+            "Not a column of this data source: "
+            + ", ".join(repr(name) for name in missing)
+            + ". Pick another column or change the source's model."
+        )
+
+    if spec.columns:
+        return [
+            ResultColumn(name, "column", columns[name].type.value)
+            for name in spec.columns
+        ]
+
+    result = [_dimension_column(spec, g, columns[g.column]) for g in spec.group_by]
+    result += [_measure_column(m, columns) for m in spec.measures]
+    measure_types = {c.name: c.type for c in result if c.role == "measure"}
+    for formula in spec.formulas:
+        kind = {
+            FormulaOp.RATIO: ColumnType.DECIMAL.value,
+            FormulaOp.PERCENT: "percent",
+            FormulaOp.DIFFERENCE: measure_types[formula.left],
+        }[formula.op]
+        result.append(ResultColumn(formula.label, "formula", kind))
+    return result
+
+
+def _dimension_column(spec: KlipSpec, group: GroupBy, column: Column) -> ResultColumn:
+    if group.bucket and column.type not in _DATE_TYPES:
+        raise SpecError(
+            f"{column.name!r} is not a date, so it cannot be grouped by {group.bucket}"
+        )
+    kind = ColumnType.DATE.value if group.bucket else column.type.value
+    if spec.top_n and group is spec.group_by[0]:
+        kind = ColumnType.TEXT.value
+    return ResultColumn(group.key, "dimension", kind)
+
+
+def _measure_column(measure: Measure, columns: dict[str, Column]) -> ResultColumn:
+    if measure.agg in {Aggregation.COUNT, Aggregation.COUNT_DISTINCT}:
+        return ResultColumn(measure.key, "measure", ColumnType.INTEGER.value)
+
+    column = columns[measure.column]
+    if measure.agg in {Aggregation.SUM, Aggregation.AVG} and (
+        column.type not in _NUMBER_TYPES
+    ):
+        raise SpecError(
+            f"{measure.agg} needs a number column; {column.name!r} is {column.type}"
+        )
+    kind = column.type
+    if measure.agg == Aggregation.AVG and kind == ColumnType.INTEGER:
+        kind = ColumnType.DECIMAL
+    return ResultColumn(measure.key, "measure", kind.value)
+
+
+def compile_spec(
+    spec: KlipSpec, columns: dict[str, Column], path: Path, *, today: date
+) -> CompiledQuery:
+    """Parameterised SQL for the spec over one Parquet file."""
+    out_columns = result_columns(spec, columns)
+    file_paths = set(pq.read_schema(path).names)
+    params: list[Any] = [str(path)]
+    projection = ", ".join(
+        _projection(columns[name], file_paths) for name in spec.referenced_columns()
+    )
+    where_sql = _where(spec.filters, columns, params, today)
+    ctes = [
+        f"src AS (SELECT {projection or '1 AS one'} FROM read_parquet(?))",
+        f"filtered AS (SELECT * FROM src WHERE {where_sql})",
+    ]
+
+    if spec.columns:
+        select = ", ".join(quote(name) for name in spec.columns)
+        body = f"SELECT {select} FROM filtered"
+        limit = min(spec.limit or LISTING_LIMIT, MAX_LIMIT)
+    else:
+        body = _aggregate_body(spec, columns, ctes, params)
+        limit = spec.limit or MAX_LIMIT
+
+    order_sql = _order_by(spec)
+    sql = f"WITH {', '.join(ctes)} {body} ORDER BY {order_sql} LIMIT ?"
+    # One row past the limit tells a truncated result from an exact fit.
+    params.append(limit + 1)
+    return CompiledQuery(sql, params, out_columns, limit)
+
+
+def _projection(column: Column, file_paths: set[str]) -> str:
+    duck_type = DUCKDB_TYPES[column.type]
+    if column.path not in file_paths:
+        # No record had this path: the column exists in the model only.
+        return f"CAST(NULL AS {duck_type}) AS {quote(column.name)}"
+    return f"TRY_CAST({quote(column.path)} AS {duck_type}) AS {quote(column.name)}"
+
+
+def _dimension_sql(group: GroupBy, columns: dict[str, Column]) -> str:
+    column_sql = quote(group.column)
+    if group.bucket is None:
+        return column_sql
+    if group.bucket == Bucket.DAY:
+        return f"CAST({column_sql} AS DATE)"
+    return f"CAST(date_trunc('{group.bucket.value}', {column_sql}) AS DATE)"
+
+
+def _measure_sql(measure: Measure) -> str:
+    operand = quote(measure.column) if measure.column else "*"
+    return _SQL_AGGREGATES[measure.agg].format(operand)
+
+
+def _aggregate_body(
+    spec: KlipSpec, columns: dict[str, Column], ctes: list[str], params: list[Any]
+) -> str:
+    dimensions = [_dimension_sql(g, columns) for g in spec.group_by]
+    measures = [f"{_measure_sql(m)} AS {quote(m.key)}" for m in spec.measures]
+    source_cte = "filtered"
+    other_flag = "FALSE"
+
+    if spec.top_n:
+        first = dimensions[0]
+        ctes.append(
+            f"ranked AS (SELECT {first} AS d, row_number() OVER (ORDER BY "
+            f"{_measure_sql(spec.measures[0])} DESC NULLS LAST, {first}) AS rank "
+            f"FROM filtered GROUP BY 1)"
+        )
+        ctes.append(
+            "labelled AS (SELECT f.*, CASE WHEN r.rank <= ? THEN "
+            f"CAST({first} AS VARCHAR) ELSE ? END AS __top, r.rank > ? AS __other "
+            f"FROM filtered f JOIN ranked r ON r.d IS NOT DISTINCT FROM {first})"
+        )
+        params.extend([spec.top_n, OTHER_LABEL, spec.top_n])
+        dimensions[0] = "__top"
+        source_cte = "labelled"
+        other_flag = "__other"
+
+    selected = [
+        f"{sql} AS {quote(g.key)}"
+        for sql, g in zip(dimensions, spec.group_by, strict=True)
+    ]
+    selected += [f"{other_flag} AS __other", *measures]
+    group_sql = ""
+    if spec.group_by:
+        ordinals = range(1, len(spec.group_by) + 2)
+        group_sql = " GROUP BY " + ", ".join(str(n) for n in ordinals)
+    ctes.append(
+        f"grouped AS (SELECT {', '.join(selected)} FROM {source_cte}{group_sql})"
+    )
+
+    formulas = [
+        f"{_formula_sql(f.op, f.left, f.right)} AS {quote(f.label)}"
+        for f in spec.formulas
+    ]
+    keys = [
+        quote(k)
+        for k in [g.key for g in spec.group_by] + [m.key for m in spec.measures]
+    ]
+    return f"SELECT {', '.join(keys + formulas)} FROM grouped"
+
+
+def _formula_sql(op: FormulaOp, left: str, right: str) -> str:
+    left_sql = f"CAST({quote(left)} AS DOUBLE)"
+    right_sql = f"CAST({quote(right)} AS DOUBLE)"
+    if op == FormulaOp.DIFFERENCE:
+        return f"({left_sql} - {right_sql})"
+    if op == FormulaOp.RATIO:
+        return f"({left_sql} / NULLIF({right_sql}, 0))"
+    return f"(100.0 * {left_sql} / NULLIF({right_sql}, 0))"
+
+
+def _order_by(spec: KlipSpec) -> str:
+    terms = [] if spec.columns else ["__other"]
+    if spec.sort:
+        terms += [f"{quote(s.by)} {s.direction.value.upper()}" for s in spec.sort]
+    elif spec.top_n:
+        terms.append(f"{quote(spec.measures[0].key)} DESC")
+    else:
+        keys = [g.key for g in spec.group_by] or spec.columns[:1]
+        terms += [f"{quote(key)} ASC" for key in keys]
+    return ", ".join(f"{term} NULLS LAST" for term in terms) if terms else "1"
+
+
+# Filters ----------------------------------------------------------------------
+
+
+def _where(
+    filters: list[Filter], columns: dict[str, Column], params: list[Any], today: date
+) -> str:
+    clauses = [_filter_sql(f, columns[f.column], params, today) for f in filters]
+    return " AND ".join(clauses) if clauses else "TRUE"
+
+
+def _filter_sql(item: Filter, column: Column, params: list[Any], today: date) -> str:
+    column_sql = quote(column.name)
+    if item.op == FilterOp.IS_NULL:
+        return f"{column_sql} IS NULL"
+    if item.op == FilterOp.NOT_NULL:
+        return f"{column_sql} IS NOT NULL"
+    if item.op == FilterOp.CONTAINS:
+        params.append(str(item.value).lower())
+        return f"contains(lower(CAST({column_sql} AS VARCHAR)), ?)"
+    if item.op == FilterOp.WITHIN:
+        return _window_sql(item, column, params, today)
+    if item.op == FilterOp.IN:
+        values = [coerce_value(v, column) for v in item.value]
+        if not values:
+            return "FALSE"
+        params.extend(values)
+        return f"{column_sql} IN ({', '.join('?' for _ in values)})"
+
+    params.append(coerce_value(item.value, column))
+    return f"{column_sql} {_COMPARISONS[item.op]} ?"
+
+
+def _window_sql(item: Filter, column: Column, params: list[Any], today: date) -> str:
+    if column.type not in _DATE_TYPES:
+        raise SpecError(f"{column.name!r} is not a date, so it has no date window")
+    start, end = window_dates(RelativeWindow(item.value), today)
+    params.extend([start, end])
+    return f"CAST({quote(column.name)} AS DATE) >= ? AND CAST({quote(column.name)} AS DATE) < ?"
+
+
+def coerce_value(value: Any, column: Column) -> Any:
+    """The filter value as the column's Python type, or SpecError."""
+    try:
+        if column.type in {ColumnType.DATE, ColumnType.DATETIME}:
+            parsed = date.fromisoformat(str(value)[:10])
+            return parsed
+        if column.type == ColumnType.INTEGER:
+            return int(value)
+        if column.type in _NUMBER_TYPES:
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError(value)
+            return number
+        if column.type == ColumnType.BOOLEAN:
+            return _as_bool(value)
+    except (TypeError, ValueError):
+        raise SpecError(
+            f"{value!r} is not a valid {column.type} for column {column.name!r}"
+        ) from None
+    return str(value)
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"true", "yes", "1"}:
+        return True
+    if text in {"false", "no", "0"}:
+        return False
+    raise ValueError(value)
+
+
+def window_dates(window: RelativeWindow, today: date) -> tuple[date, date]:
+    """The window as [start, end) dates."""
+    day = timedelta(days=1)
+    if window == RelativeWindow.TODAY:
+        return today, today + day
+    if window == RelativeWindow.YESTERDAY:
+        return today - day, today
+    if window in {RelativeWindow.THIS_WEEK, RelativeWindow.LAST_WEEK}:
+        monday = today - timedelta(days=today.weekday())
+        if window == RelativeWindow.LAST_WEEK:
+            monday -= timedelta(days=7)
+        return monday, monday + timedelta(days=7)
+    if window.value.startswith("last_") and window.value.endswith("_days"):
+        count = int(window.value.split("_")[1])
+        return today - timedelta(days=count - 1), today + day
+    return _calendar_window(window, today)
+
+
+def _calendar_window(window: RelativeWindow, today: date) -> tuple[date, date]:
+    months_by_window = {
+        RelativeWindow.THIS_MONTH: (1, 0),
+        RelativeWindow.LAST_MONTH: (1, -1),
+        RelativeWindow.THIS_QUARTER: (3, 0),
+        RelativeWindow.LAST_QUARTER: (3, -1),
+        RelativeWindow.THIS_YEAR: (12, 0),
+        RelativeWindow.LAST_YEAR: (12, -1),
+    }
+    span, shift = months_by_window[window]
+    month_index = today.year * 12 + today.month - 1
+    start_index = month_index - month_index % span + shift * span
+    start = date(start_index // 12, start_index % 12 + 1, 1)
+    end_index = start_index + span
+    end = date(end_index // 12, end_index % 12 + 1, 1)
+    return start, end
+
+
+# Executing --------------------------------------------------------------------
+
+
+def execute(compiled: CompiledQuery, time_zone: str = "UTC") -> QueryResult:
+    started = time.monotonic()
+    connection = duckdb.connect(":memory:")
+    try:
+        connection.execute(f"SET TimeZone = '{_zone(time_zone).key}'")
+        raw_rows = connection.execute(compiled.sql, compiled.params).fetchall()
+    except duckdb.Error as error:
+        logger.warning("klip query failed error=%s", str(error).splitlines()[0])
+        raise QueryError(
+            "The query could not run on this data: " + str(error).splitlines()[0]
+        ) from None
+    finally:
+        connection.close()
+
+    truncated = len(raw_rows) > compiled.limit
+    rows = [[json_value(v) for v in row] for row in raw_rows[: compiled.limit]]
+    logger.info(
+        "klip query rows=%s truncated=%s ms=%s",
+        len(rows),
+        truncated,
+        int((time.monotonic() - started) * 1000),
+    )
+    return QueryResult(
+        compiled.columns, rows, reason=None if rows else NO_MATCH, truncated=truncated
+    )
+
+
+def json_value(value: Any) -> Any:
+    """A DuckDB value as JSON-native data."""
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return value
+
+
+# TODO: joining a second source on a key column (spec.sources allows one source
+# until then): project both sources' modelled columns in two CTEs and LEFT JOIN
+# them on the chosen key columns before `filtered`.

@@ -9,4 +9,5 @@ urlpatterns = [
     path("connections/", include("connectors.urls")),
     path("sources/", include("datasources.urls")),
     path("dashboards/", include("klips.urls")),
+    path("workspaces/", include("workspaces.urls")),
 ]

@@ -1,0 +1,558 @@
+"""Turn a query result into what the browser draws: Plotly figures or a table.
+
+Plotly renders a subset of HTML in labels, hover text, titles and tick text, and
+Harvest names are data that anyone with a Harvest login can type. So every text
+handed to Plotly goes through `escape_text` (< > & as entities, which Plotly
+shows literally). Tables are built in the browser with textContent and get the
+raw values.
+"""
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+from klips.query import QueryResult, ResultColumn
+from klips.spec import (
+    BarMode,
+    FormatKind,
+    KlipSpec,
+    NumberFormat,
+    Orientation,
+)
+
+logger = logging.getLogger(__name__)
+
+LABEL_CHARS = 28
+# Charts with more categories than this are queried as top N + "Other".
+MAX_CATEGORIES = {"bar": 50, "line": 500, "area": 500, "pie": 12, "heatmap": 60}
+PALETTE = ["#f36c00", "#2563eb", "#16a34a", "#9333ea", "#dc2626", "#0891b2"]
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "AUD": "A$"}
+EMPTY_MESSAGES = {
+    "never refreshed": "No data yet: the source has never been refreshed.",
+    "no rows": "No data: the source's last refresh returned no rows.",
+    "no rows match the filters": "No rows match this Klip's filters.",
+}
+
+
+def escape_text(value: Any) -> str:
+    """Text Plotly shows literally: its pseudo-HTML markers become entities."""
+    text = "" if value is None else str(value)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def short_label(value: Any, limit: int = LABEL_CHARS) -> str:
+    """An escaped tick label, cut to `limit` characters (the hover keeps it all)."""
+    text = "(none)" if value is None else str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return escape_text(text)
+
+
+# Number formats -----------------------------------------------------------------
+
+
+def effective_format(spec: KlipSpec, column: ResultColumn | None) -> NumberFormat:
+    """The spec's format, or one guessed from the measure's column type."""
+    if spec.format.kind != FormatKind.NUMBER or column is None:
+        return spec.format
+    guessed = {
+        "hours": FormatKind.HOURS,
+        "currency": FormatKind.CURRENCY,
+        "integer": FormatKind.INTEGER,
+        "percent": FormatKind.PERCENT,
+    }.get(column.type, FormatKind.NUMBER)
+    return spec.format.model_copy(update={"kind": guessed})
+
+
+def _decimals(fmt: NumberFormat) -> int:
+    if fmt.decimals is not None:
+        return fmt.decimals
+    return 0 if fmt.kind == FormatKind.INTEGER else 2 if fmt.kind != "percent" else 1
+
+
+def affixes(fmt: NumberFormat) -> tuple[str, str]:
+    """(prefix, suffix) around a formatted number; fixed text, never user data."""
+    if fmt.kind == FormatKind.HOURS:
+        return "", " h"
+    if fmt.kind == FormatKind.PERCENT:
+        return "", "%"
+    if fmt.kind == FormatKind.CURRENCY:
+        symbol = CURRENCY_SYMBOLS.get(fmt.currency)
+        return (symbol, "") if symbol else (f"{fmt.currency} ", "")
+    return "", ""
+
+
+def d3_format(fmt: NumberFormat) -> str:
+    return f",.{_decimals(fmt)}f"
+
+
+def format_value(value: Any, fmt: NumberFormat) -> str:
+    """A number as the user reads it: 1,234.50 h, $99.00, 12.5%."""
+    if value is None:
+        return ""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return str(value)
+    prefix, suffix = affixes(fmt)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{prefix}{abs(value):,.{_decimals(fmt)}f}{suffix}"
+
+
+def _hover(fmt: NumberFormat, axis: str) -> str:
+    prefix, suffix = affixes(fmt)
+    value = f"{prefix}%{{{axis}:{d3_format(fmt)}}}{suffix}"
+    return value + "<extra>%{fullData.name}</extra>"
+
+
+# Entry point ------------------------------------------------------------------
+
+
+def render(kind: str, spec: KlipSpec, result: QueryResult) -> dict:
+    """The browser payload: {"kind", "figure"} or {"kind", "table"}, plus "empty"."""
+    if kind == "table":
+        return {
+            "kind": kind,
+            "table": table_payload(spec, result),
+            "empty": _empty(result),
+        }
+    if not result.rows:
+        return {
+            "kind": kind,
+            "figure": empty_figure(result.reason),
+            "empty": _empty(result),
+        }
+
+    builder = BUILDERS.get(kind, bar_figure)
+    figure = builder(spec, result)
+    _apply_common_layout(figure)
+    return {"kind": kind, "figure": figure.to_plotly_json(), "empty": None}
+
+
+def _empty(result: QueryResult) -> str | None:
+    if result.rows:
+        return None
+    return EMPTY_MESSAGES.get(result.reason or "", "No data.")
+
+
+def empty_figure(reason: str | None) -> dict:
+    message = EMPTY_MESSAGES.get(reason or "", "No data.")
+    figure = go.Figure()
+    figure.add_annotation(
+        text=escape_text(message),
+        showarrow=False,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+    )
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    _apply_common_layout(figure)
+    return figure.to_plotly_json()
+
+
+def _apply_common_layout(figure: go.Figure) -> None:
+    figure.update_layout(
+        margin={"l": 48, "r": 16, "t": 16, "b": 48},
+        autosize=True,
+        colorway=PALETTE,
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        legend={"orientation": "h"},
+    )
+
+
+# Shapes of the result -----------------------------------------------------------
+
+
+def _split(result: QueryResult) -> tuple[list[int], list[int]]:
+    """Indexes of dimension columns and of value (measure/formula) columns."""
+    dims = [i for i, c in enumerate(result.columns) if c.role == "dimension"]
+    values = [
+        i for i, c in enumerate(result.columns) if c.role in {"measure", "formula"}
+    ]
+    return dims, values
+
+
+def _series(result: QueryResult) -> list[tuple[str, list, list]]:
+    """(name, categories, values) per trace: by measure, or by the 2nd dimension."""
+    dims, values = _split(result)
+    rows = result.rows
+    if not dims:
+        names = [result.columns[i].name for i in values]
+        return [("Total", names, [rows[0][i] for i in values])]
+    if len(dims) == 1:
+        return [
+            (result.columns[i].name, [r[dims[0]] for r in rows], [r[i] for r in rows])
+            for i in values
+        ]
+
+    value_index = values[0]
+    by_series: dict[Any, tuple[list, list]] = {}
+    for row in rows:
+        cats, vals = by_series.setdefault(row[dims[1]], ([], []))
+        cats.append(row[dims[0]])
+        vals.append(row[value_index])
+    return [(str(name), cats, vals) for name, (cats, vals) in by_series.items()]
+
+
+def _value_column(result: QueryResult) -> ResultColumn | None:
+    _, values = _split(result)
+    return result.columns[values[0]] if values else None
+
+
+def _categories(values: Sequence) -> tuple[list[str], list[str]]:
+    """Escaped full categories (hover) and escaped short tick labels."""
+    full = [escape_text("(none)" if v is None else v) for v in values]
+    return full, [short_label(v) for v in values]
+
+
+def _threshold_colours(spec: KlipSpec, values: Sequence) -> list[str] | None:
+    if not spec.thresholds:
+        return None
+    ordered = sorted(spec.thresholds, key=lambda t: t.value)
+    colours = []
+    for value in values:
+        colour = PALETTE[0]
+        for threshold in ordered:
+            if value is not None and value >= threshold.value:
+                colour = threshold.colour
+        colours.append(colour)
+    return colours
+
+
+def _add_target(figure: go.Figure, spec: KlipSpec, horizontal: bool) -> None:
+    if spec.target is None:
+        return
+    line = {"color": "#b91c1c", "dash": "dash", "width": 2}
+    label = escape_text(spec.target_label)
+    if horizontal:
+        figure.add_vline(x=spec.target, line=line, annotation_text=label)
+    else:
+        figure.add_hline(y=spec.target, line=line, annotation_text=label)
+
+
+# Builders ---------------------------------------------------------------------
+
+
+def bar_figure(spec: KlipSpec, result: QueryResult) -> go.Figure:
+    fmt = effective_format(spec, _value_column(result))
+    horizontal = spec.display.orientation == Orientation.HORIZONTAL
+    value_axis = "x" if horizontal else "y"
+    figure = go.Figure()
+    all_categories: dict[str, str] = {}
+
+    series = _series(result)
+    for name, categories, values in series:
+        full, short = _categories(categories)
+        all_categories.update(zip(full, short, strict=True))
+        colours = _threshold_colours(spec, values) if len(series) == 1 else None
+        figure.add_bar(
+            x=values if horizontal else full,
+            y=full if horizontal else values,
+            name=escape_text(name),
+            orientation="h" if horizontal else "v",
+            marker={"color": colours} if colours else None,
+            hovertemplate=f"%{{{'y' if horizontal else 'x'}}}: "
+            + _hover(fmt, value_axis),
+        )
+
+    category_axis = {
+        "type": "category",
+        "tickmode": "array",
+        "tickvals": list(all_categories),
+        "ticktext": list(all_categories.values()),
+        "automargin": True,
+    }
+    value_axis_layout = {"tickformat": d3_format(fmt), "zeroline": True}
+    _set_affixes(value_axis_layout, fmt)
+    if horizontal:
+        figure.update_layout(
+            yaxis={**category_axis, "autorange": "reversed"}, xaxis=value_axis_layout
+        )
+    else:
+        figure.update_layout(xaxis=category_axis, yaxis=value_axis_layout)
+    figure.update_layout(
+        barmode="stack" if spec.display.bar_mode == BarMode.STACKED else "group",
+        showlegend=len(series) > 1,
+    )
+    _add_target(figure, spec, horizontal)
+    return figure
+
+
+def _set_affixes(axis: dict, fmt: NumberFormat) -> None:
+    prefix, suffix = affixes(fmt)
+    if prefix:
+        axis["tickprefix"] = prefix
+    if suffix:
+        axis["ticksuffix"] = suffix
+
+
+def line_figure(spec: KlipSpec, result: QueryResult, area: bool = False) -> go.Figure:
+    fmt = effective_format(spec, _value_column(result))
+    figure = go.Figure()
+    date_axis = result.columns[0].type in {"date", "datetime"}
+    stacked = area and spec.display.bar_mode == BarMode.STACKED
+
+    series = _series(result)
+    for name, categories, values in series:
+        x = categories if date_axis else _categories(categories)[0]
+        figure.add_scatter(
+            x=x,
+            y=values,
+            name=escape_text(name),
+            mode="lines+markers" if len(x) < 60 else "lines",
+            fill=("tonexty" if stacked else "tozeroy") if area else None,
+            stackgroup="one" if stacked else None,
+            hovertemplate="%{x}: " + _hover(fmt, "y"),
+        )
+
+    value_axis = {"tickformat": d3_format(fmt)}
+    _set_affixes(value_axis, fmt)
+    figure.update_layout(yaxis=value_axis, showlegend=len(series) > 1)
+    if not date_axis:
+        full, short = _categories([c for s in series for c in s[1]])
+        figure.update_xaxes(
+            type="category", tickmode="array", tickvals=full, ticktext=short
+        )
+    _add_target(figure, spec, horizontal=False)
+    return figure
+
+
+def area_figure(spec: KlipSpec, result: QueryResult) -> go.Figure:
+    return line_figure(spec, result, area=True)
+
+
+def pie_figure(spec: KlipSpec, result: QueryResult) -> go.Figure:
+    fmt = effective_format(spec, _value_column(result))
+    name, categories, values = _series(result)[0]
+    kept = [(c, v) for c, v in zip(categories, values, strict=True) if v and v > 0]
+    left_out = len(categories) - len(kept)
+    full = [escape_text("(none)" if c is None else c) for c, _ in kept]
+
+    figure = go.Figure()
+    figure.add_pie(
+        labels=full,
+        values=[v for _, v in kept],
+        text=[short_label(c) for c, _ in kept],
+        textinfo="percent",
+        hole=0.5 if spec.display.donut else 0,
+        name=escape_text(name),
+        sort=False,
+        hovertemplate="%{label}: " + _hover(fmt, "value"),
+    )
+    if left_out:
+        # A pie cannot show zero or negative parts; say so instead of hiding it.
+        figure.add_annotation(
+            text=f"{left_out} zero or negative values not shown",
+            showarrow=False,
+            x=0.5,
+            y=-0.12,
+            xref="paper",
+            yref="paper",
+        )
+    return figure
+
+
+def _total(result: QueryResult) -> float | None:
+    """The first measure over all rows (a single row when not grouped)."""
+    _, values = _split(result)
+    numbers = [r[values[0]] for r in result.rows if r[values[0]] is not None]
+    return sum(numbers) if numbers else None
+
+
+def gauge_figure(spec: KlipSpec, result: QueryResult) -> go.Figure:
+    fmt = effective_format(spec, _value_column(result))
+    value = _total(result) or 0
+    top = spec.display.gauge_max or max(
+        [
+            abs(value) * 1.2,
+            (spec.target or 0) * 1.2,
+            *[t.value for t in spec.thresholds],
+        ]
+    )
+    top = top or 1
+    bottom = min(0, value)
+
+    edges = sorted(t.value for t in spec.thresholds)
+    colours = {t.value: t.colour for t in spec.thresholds}
+    steps = [
+        {
+            "range": [edge, edges[i + 1] if i + 1 < len(edges) else top],
+            "color": colours[edge],
+        }
+        for i, edge in enumerate(edges)
+    ]
+    prefix, suffix = affixes(fmt)
+    gauge: dict[str, Any] = {
+        "axis": {"range": [bottom, top], "tickformat": d3_format(fmt)},
+        "bar": {"color": "#1d2330"},
+        "steps": steps,
+    }
+    if spec.target is not None:
+        gauge["threshold"] = {
+            "value": spec.target,
+            "line": {"color": "#b91c1c", "width": 3},
+        }
+
+    figure = go.Figure(
+        go.Indicator(
+            mode="gauge+number",
+            value=value,
+            number={"prefix": prefix, "suffix": suffix, "valueformat": d3_format(fmt)},
+            gauge=gauge,
+        )
+    )
+    return figure
+
+
+def number_figure(spec: KlipSpec, result: QueryResult) -> go.Figure:
+    """The latest value, compared with the one before, over a sparkline."""
+    fmt = effective_format(spec, _value_column(result))
+    dims, values = _split(result)
+    prefix, suffix = affixes(fmt)
+    number = {"prefix": prefix, "suffix": suffix, "valueformat": d3_format(fmt)}
+    series = [r[values[0]] for r in result.rows]
+    dated = bool(dims) and result.columns[dims[0]].type in {"date", "datetime"}
+
+    figure = go.Figure()
+    if not dated:
+        figure.add_indicator(mode="number", value=_total(result) or 0, number=number)
+        return figure
+
+    current = series[-1] or 0
+    indicator: dict[str, Any] = {"mode": "number", "value": current, "number": number}
+    if spec.display.compare_previous and len(series) > 1 and series[-2] is not None:
+        indicator["mode"] = "number+delta"
+        indicator["delta"] = {
+            "reference": series[-2],
+            "relative": True,
+            "valueformat": ".1%",
+        }
+    figure.add_indicator(**indicator, domain={"x": [0, 1], "y": [0.35, 1]})
+    figure.add_scatter(
+        x=[r[dims[0]] for r in result.rows],
+        y=series,
+        mode="lines",
+        fill="tozeroy",
+        name=escape_text(result.columns[values[0]].name),
+        hovertemplate="%{x}: " + _hover(fmt, "y"),
+    )
+    figure.update_layout(
+        xaxis={"visible": False, "domain": [0, 1]},
+        yaxis={"visible": False, "domain": [0, 0.3]},
+        showlegend=False,
+    )
+    return figure
+
+
+def scatter_figure(spec: KlipSpec, result: QueryResult) -> go.Figure:
+    dims, values = _split(result)
+    labels = [escape_text(r[dims[0]]) for r in result.rows] if dims else None
+    if len(values) >= 2:
+        x_index, y_index = values[0], values[1]
+    else:
+        x_index, y_index = (dims[0] if dims else values[0]), values[0]
+    x_name = escape_text(result.columns[x_index].name)
+    y_name = escape_text(result.columns[y_index].name)
+
+    figure = go.Figure()
+    figure.add_scatter(
+        x=[
+            escape_text(r[x_index]) if x_index in dims else r[x_index]
+            for r in result.rows
+        ],
+        y=[r[y_index] for r in result.rows],
+        mode="markers",
+        text=labels,
+        name=y_name,
+        hovertemplate="%{text}<br>%{x} · %{y}<extra></extra>" if labels else None,
+    )
+    figure.update_layout(
+        xaxis={"title": {"text": x_name}}, yaxis={"title": {"text": y_name}}
+    )
+    return figure
+
+
+def heatmap_figure(spec: KlipSpec, result: QueryResult) -> go.Figure:
+    fmt = effective_format(spec, _value_column(result))
+    dims, values = _split(result)
+    x_index = dims[0]
+    y_index = dims[1] if len(dims) > 1 else None
+    xs = list(dict.fromkeys(r[x_index] for r in result.rows))
+    ys = list(dict.fromkeys(r[y_index] for r in result.rows)) if y_index else ["Total"]
+
+    z = [[None] * len(xs) for _ in ys]
+    for row in result.rows:
+        column = xs.index(row[x_index])
+        line = ys.index(row[y_index]) if y_index else 0
+        z[line][column] = row[values[0]]
+
+    x_full, x_short = _categories(xs)
+    y_full, y_short = _categories(ys)
+    figure = go.Figure(
+        go.Heatmap(
+            x=x_full,
+            y=y_full,
+            z=z,
+            colorscale="Oranges",
+            hovertemplate="%{x} · %{y}: " + _hover(fmt, "z"),
+            name=escape_text(result.columns[values[0]].name),
+        )
+    )
+    figure.update_xaxes(
+        type="category", tickmode="array", tickvals=x_full, ticktext=x_short
+    )
+    figure.update_yaxes(
+        type="category", tickmode="array", tickvals=y_full, ticktext=y_short
+    )
+    return figure
+
+
+BUILDERS = {
+    "bar": bar_figure,
+    "line": line_figure,
+    "area": area_figure,
+    "pie": pie_figure,
+    "gauge": gauge_figure,
+    "number": number_figure,
+    "scatter": scatter_figure,
+    "heatmap": heatmap_figure,
+}
+
+
+# Tables -----------------------------------------------------------------------
+
+
+def table_payload(spec: KlipSpec, result: QueryResult) -> dict:
+    """Columns and cells (raw value for sorting, text for showing); the browser
+    builds the table with textContent, so values stay raw here."""
+    formats = [
+        effective_format(spec, column) if _is_number(column) else None
+        for column in result.columns
+    ]
+    rows = [
+        [
+            {"v": value, "t": format_value(value, fmt) if fmt else _text(value)}
+            for value, fmt in zip(row, formats, strict=True)
+        ]
+        for row in result.rows
+    ]
+    columns = [
+        {"name": c.name, "numeric": fmt is not None}
+        for c, fmt in zip(result.columns, formats, strict=True)
+    ]
+    return {"columns": columns, "rows": rows, "truncated": result.truncated}
+
+
+def _is_number(column: ResultColumn) -> bool:
+    return column.type in {"integer", "decimal", "currency", "hours", "percent"}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value)

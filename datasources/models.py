@@ -48,6 +48,9 @@ class DataSource(models.Model):
     failure_count = models.PositiveIntegerField(default=0)
     last_duration_ms = models.PositiveIntegerField(null=True, blank=True)
     stale_since = models.DateTimeField(null=True, blank=True)
+    # When the owner was last told this source keeps failing; a source is only
+    # paused after they were warned.
+    warned_at = models.DateTimeField(null=True, blank=True)
     current_version = models.ForeignKey(
         "DataVersion",
         on_delete=models.SET_NULL,

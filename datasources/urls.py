@@ -1,5 +1,22 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from datasources import views
 
 app_name = "datasources"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.source_list, name="source_list"),
+    path("catalog/", views.catalog, name="catalog"),
+    path("catalog/<slug:service>/", views.service_detail, name="service_detail"),
+    path("new/<slug:service>/custom/", views.wizard_start, name="wizard_start_custom"),
+    path("new/<slug:service>/<slug:recipe>/", views.wizard_start, name="wizard_start"),
+    path("setup/<str:wizard_id>/<slug:step>/", views.wizard_step, name="wizard"),
+    path("<int:pk>/", views.source_detail, name="source_detail"),
+    path("<int:pk>/refresh/", views.source_refresh, name="source_refresh"),
+    path("<int:pk>/resume/", views.source_resume, name="source_resume"),
+    path("<int:pk>/edit/", views.source_edit, name="source_edit"),
+    path("<int:pk>/delete/", views.source_delete, name="source_delete"),
+    path(
+        "<int:pk>/runs/<int:run_pk>/progress/", views.run_progress, name="run_progress"
+    ),
+]

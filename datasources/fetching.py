@@ -1,0 +1,162 @@
+"""Turning a source's Query URL into the request Harvest gets, and previews.
+
+Shared by the refresh engine and the wizard, so a preview shows exactly what a
+refresh will send.
+"""
+
+import dataclasses
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.core.cache import cache
+
+from connectors.catalog import RowFilter, bucket_for, get_recipe
+from connectors.harvest.client import HarvestClient
+from datasources import relative_dates
+from datasources.modelling import flatten, infer_columns
+
+logger = logging.getLogger(__name__)
+
+WEEK_START_CACHE_SECONDS = 24 * 3600
+PREVIEW_ROWS = 20
+INFER_SAMPLE = 500
+MAX_PER_PAGE = 2000
+# Harvest endpoints answering one object, not a paginated list.
+OBJECT_PATHS = {"/v2/company", "/v2/users/me"}
+
+
+def week_start_for(client: HarvestClient, connection_id: int, account_id: int) -> int:
+    """The company's week start (Monday=0), cached: it almost never changes."""
+    key = f"harvest-week-start:{connection_id}:{account_id}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+
+    # Reference: https://help.getharvest.com/api-v2/company-api/company/company/
+    week_start = relative_dates.week_start_index(client.company().get("week_start_day"))
+    cache.set(key, week_start, WEEK_START_CACHE_SECONDS)
+    return week_start
+
+
+def local_today(workspace, connection) -> date:
+    return relative_dates.today_in(relative_dates.zone_for(workspace, connection))
+
+
+def resolve_url(
+    template: str, client: HarvestClient, workspace, connection, account_id: int
+) -> str:
+    """The Query URL with its relative dates filled in for today, locally."""
+    today = local_today(workspace, connection)
+    week_start = 0
+    if "week" in template:
+        week_start = week_start_for(client, connection.pk, account_id)
+    return relative_dates.resolve(template, today, week_start)
+
+
+def row_filters_for(service: str, recipe_slug: str) -> tuple[RowFilter, ...]:
+    recipe = get_recipe(service, recipe_slug) if recipe_slug else None
+    return recipe.row_filters if recipe else ()
+
+
+def _keeps(record: dict, row_filter: RowFilter, value: str) -> bool:
+    found = flatten(record).get(row_filter.path)
+    if found is None:
+        return False
+    comparisons = {
+        "<": found < value,
+        "<=": found <= value,
+        ">": found > value,
+        ">=": found >= value,
+        "==": found == value,
+    }
+    return comparisons[row_filter.op]
+
+
+def filter_records(
+    records: list[dict], row_filters: Iterable[RowFilter], today: date
+) -> list[dict]:
+    resolved = [(f, relative_dates.resolve(f.value, today)) for f in row_filters]
+    return [r for r in records if all(_keeps(r, f, v) for f, v in resolved)]
+
+
+def filtered_pages(pages: Iterable, row_filters: tuple, today: date) -> Iterator:
+    for page in pages:
+        if row_filters:
+            page = dataclasses.replace(
+                page, records=filter_records(page.records, row_filters, today)
+            )
+        yield page
+
+
+def with_page_size(path_and_query: str) -> str:
+    """The URL with per_page=2000, as a refresh sends it (fewest requests)."""
+    parts = urlsplit(path_and_query)
+    if parts.path in OBJECT_PATHS:
+        return path_and_query
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    given = [value for key, value in query if key == "per_page"]
+    if given and given[0].isdigit() and int(given[0]) <= MAX_PER_PAGE:
+        return path_and_query
+    query = [(key, value) for key, value in query if key != "per_page"]
+    query.append(("per_page", str(MAX_PER_PAGE)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@dataclass
+class Preview:
+    url: str
+    records: list[dict]
+    raw_json: str
+    total_pages: int
+    total_entries: int | None
+    bucket: str
+    # Columns inferred from the first page, as Column dicts.
+    columns: list[dict]
+
+
+def _records_of(body: dict) -> tuple[list[dict], str | None]:
+    """A list answer's records and wrapper key, or an object answer as one record."""
+    for key, value in body.items():
+        if key != "links" and isinstance(value, list) and "total_pages" in body:
+            return value, key
+    return [body], None
+
+
+def preview(
+    client: HarvestClient,
+    template: str,
+    workspace,
+    connection,
+    account_id: int,
+    row_filters: tuple = (),
+) -> Preview:
+    """The first page of a Query URL as a refresh would fetch it."""
+    url = with_page_size(
+        resolve_url(template, client, workspace, connection, account_id)
+    )
+    body = client.get(url)
+    records, key = _records_of(body)
+    today = local_today(workspace, connection)
+    records = filter_records(records, row_filters, today)
+    logger.info(
+        "preview fetched connection=%s account=%s rows=%s",
+        connection.pk,
+        account_id,
+        len(records),
+    )
+    return Preview(
+        url=url,
+        records=records[:PREVIEW_ROWS],
+        raw_json=json.dumps(body, indent=2)[:20000],
+        total_pages=(body.get("total_pages") or 1) if key else 1,
+        total_entries=body.get("total_entries") if key else 1,
+        bucket=bucket_for(url),
+        columns=[
+            c.model_dump(mode="json")
+            for c in infer_columns(flatten(r) for r in records[:INFER_SAMPLE])
+        ],
+    )

@@ -28,6 +28,7 @@ def _isolated_storage_and_cache(settings, tmp_path):
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     }
     settings.DATASET_CACHE_DIR = tmp_path / "dataset-cache"
+    settings.ROOT_URLCONF = "tests.klips.urls"
 
 
 def write_version(source: DataSource, records: list[dict]) -> DataVersion:

@@ -1,0 +1,227 @@
+"""Everything the Klip views do, as functions a task, the shell or a test can call."""
+
+import csv
+import io
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from datasources.models import DataSource
+from klips.models import Dashboard, Klip
+from klips.query import QueryResult, run_klip
+from klips.render import MAX_CATEGORIES, render
+from klips.spec import KlipSpec, parse_spec
+from workspaces.models import Workspace
+
+logger = logging.getLogger(__name__)
+
+FIRST_DASHBOARD_NAME = "My dashboard"
+GRID_COLUMNS = 12
+# Spreadsheet apps run cells starting with these as formulas.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+# Dashboards -------------------------------------------------------------------
+
+
+def create_dashboard(workspace: Workspace, owner, name: str, shared: bool = False):
+    dashboard = Dashboard.objects.create(
+        workspace=workspace, owner=owner, name=name, shared_with_workspace=shared
+    )
+    logger.info(
+        "dashboard created dashboard=%s workspace=%s", dashboard.pk, workspace.pk
+    )
+    return dashboard
+
+
+def ensure_first_dashboard(workspace: Workspace, owner) -> Dashboard | None:
+    """A user with no dashboard of their own gets one to start from."""
+    if Dashboard.objects.filter(workspace=workspace, owner=owner).exists():
+        return None
+    return create_dashboard(workspace, owner, FIRST_DASHBOARD_NAME)
+
+
+def delete_dashboard(dashboard: Dashboard) -> None:
+    logger.info("dashboard deleted dashboard=%s", dashboard.pk)
+    dashboard.delete()
+
+
+class LayoutError(ValueError):
+    """Grid positions that cannot be saved; the message is safe to show."""
+
+
+def save_layout(dashboard: Dashboard, positions: Any) -> int:
+    """Store grid positions [{"id", "x", "y", "w", "h"}]; returns Klips moved."""
+    if not isinstance(positions, list):
+        raise LayoutError("Expected a list of positions")
+
+    klips = {klip.pk: klip for klip in dashboard.klips.all()}
+    changed = []
+    for item in positions:
+        klip = klips.get(item.get("id")) if isinstance(item, dict) else None
+        if klip is None:
+            raise LayoutError("A position names a Klip that is not on this dashboard")
+        klip.x, klip.y, klip.w, klip.h = _grid_box(item)
+        changed.append(klip)
+
+    with transaction.atomic():
+        Klip.objects.bulk_update(changed, ["x", "y", "w", "h"])
+    logger.info("layout saved dashboard=%s klips=%s", dashboard.pk, len(changed))
+    return len(changed)
+
+
+def _grid_box(item: dict) -> tuple[int, int, int, int]:
+    try:
+        x, y, w, h = (int(item[key]) for key in ("x", "y", "w", "h"))
+    except (KeyError, TypeError, ValueError):
+        raise LayoutError("Each position needs whole numbers x, y, w and h") from None
+    if not (0 <= x < GRID_COLUMNS and 1 <= w <= GRID_COLUMNS and x + w <= GRID_COLUMNS):
+        raise LayoutError("A Klip must fit the 12-column grid")
+    if not (0 <= y <= 1000 and 1 <= h <= 40):
+        raise LayoutError("A Klip's row or height is out of range")
+    return x, y, w, h
+
+
+# Klips ------------------------------------------------------------------------
+
+
+def save_klip(
+    dashboard: Dashboard,
+    name: str,
+    kind: str,
+    spec: KlipSpec,
+    source: DataSource,
+    klip: Klip | None = None,
+) -> Klip:
+    """Create or update a Klip; a new one goes below the others."""
+    with transaction.atomic():
+        if klip is None:
+            klip = Klip(dashboard=dashboard, y=_next_row(dashboard))
+        klip.name = name
+        klip.kind = kind
+        klip.spec = spec.model_dump(mode="json")
+        klip.save()
+        klip.sources.set([source])
+    logger.info(
+        "klip saved klip=%s dashboard=%s kind=%s source=%s",
+        klip.pk,
+        dashboard.pk,
+        kind,
+        source.pk,
+    )
+    return klip
+
+
+def _next_row(dashboard: Dashboard) -> int:
+    bottoms = [klip.y + klip.h for klip in dashboard.klips.all()]
+    return max(bottoms, default=0)
+
+
+def delete_klip(klip: Klip) -> None:
+    logger.info("klip deleted klip=%s dashboard=%s", klip.pk, klip.dashboard_id)
+    klip.delete()
+
+
+# Data -------------------------------------------------------------------------
+
+
+@dataclass
+class KlipData:
+    spec: KlipSpec
+    result: QueryResult
+    source: DataSource
+
+
+def klip_sources(klip: Klip, spec: KlipSpec) -> dict[int, DataSource]:
+    """The Klip's sources, from its dashboard's workspace only.
+
+    Whoever may see the dashboard sees its Klips' data, even if the source itself
+    is not shared with them: sharing a dashboard shares what it shows.
+    """
+    sources = DataSource.objects.filter(
+        workspace_id=klip.dashboard.workspace_id, pk__in=spec.sources
+    ).select_related("current_version")
+    return {source.pk: source for source in sources}
+
+
+def query_for_kind(
+    kind: str,
+    spec: KlipSpec,
+    sources: dict[int, DataSource],
+    time_zone: str = "UTC",
+) -> QueryResult:
+    """Run the spec; a chart with too many categories is re-run as top N + Other."""
+    result = run_klip(spec, sources, time_zone=time_zone)
+    most = MAX_CATEGORIES.get(kind)
+    if most is None or spec.top_n or spec.limit or not spec.group_by:
+        return result
+    if spec.group_by[0].bucket:
+        return result
+
+    categories = {row[0] for row in result.rows}
+    if len(categories) <= most:
+        return result
+    return run_klip(
+        spec.model_copy(update={"top_n": most, "sort": []}),
+        sources,
+        time_zone=time_zone,
+    )
+
+
+def klip_payload(klip: Klip, time_zone: str = "UTC") -> dict:
+    """What the dashboard card draws: the figure or table plus freshness."""
+    spec = parse_spec(klip.spec)
+    sources = klip_sources(klip, spec)
+    result = query_for_kind(klip.kind, spec, sources, time_zone)
+    payload = render(klip.kind, spec, result)
+    payload.update(freshness(sources.get(spec.sources[0])))
+    payload.update({"klip_id": klip.pk, "reason": result.reason})
+    return payload
+
+
+def preview_payload(
+    kind: str, spec: KlipSpec, sources: dict[int, DataSource], time_zone: str
+) -> dict:
+    result = query_for_kind(kind, spec, sources, time_zone)
+    payload = render(kind, spec, result)
+    payload.update(freshness(sources.get(spec.sources[0])))
+    payload["reason"] = result.reason
+    return payload
+
+
+def freshness(source: DataSource | None) -> dict:
+    """When the data was fetched and whether the source is behind schedule."""
+    if source is None:
+        return {"as_of": None, "stale": False, "source": None}
+    version = source.current_version
+    return {
+        "as_of": version.created_at.isoformat() if version else None,
+        "stale": source.status == DataSource.Status.STALE,
+        "source": source.name,
+    }
+
+
+# CSV --------------------------------------------------------------------------
+
+
+def klip_csv(klip: Klip, time_zone: str = "UTC") -> str:
+    """The Klip's full result (no top-N folding) as CSV text."""
+    spec = parse_spec(klip.spec)
+    result = run_klip(spec, klip_sources(klip, spec), time_zone=time_zone)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([neutralise(c.name) for c in result.columns])
+    for row in result.rows:
+        writer.writerow([neutralise(value) for value in row])
+    return buffer.getvalue()
+
+
+def neutralise(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula gets a leading '; numbers stay."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value

@@ -1,0 +1,330 @@
+"""Forms: dashboards, and the no-code Klip editor that builds a KlipSpec.
+
+The editor's fields are plain form fields, so the same code turns them into a
+spec for the live preview and for saving, with or without JavaScript.
+"""
+
+import re
+from typing import Any
+
+from django import forms
+
+from datasources.modelling import parse_columns
+from datasources.models import DataSource
+from klips.models import Dashboard, Klip
+from klips.query import QueryError, result_columns
+from klips.spec import (
+    Aggregation,
+    BarMode,
+    Bucket,
+    FilterOp,
+    FormatKind,
+    KlipSpec,
+    Measure,
+    Orientation,
+    RelativeWindow,
+    SpecError,
+    parse_spec,
+)
+
+FILTER_ROWS = 3
+_THRESHOLD = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*=\s*(#[0-9a-fA-F]{6})\s*$")
+
+FILTER_OP_CHOICES = [
+    ("", "—"),
+    (FilterOp.EQ, "is"),
+    (FilterOp.NE, "is not"),
+    (FilterOp.CONTAINS, "contains"),
+    (FilterOp.IN, "is one of (comma-separated)"),
+    (FilterOp.GT, ">"),
+    (FilterOp.GTE, "≥"),
+    (FilterOp.LT, "<"),
+    (FilterOp.LTE, "≤"),
+    (FilterOp.IS_NULL, "is empty"),
+    (FilterOp.NOT_NULL, "is not empty"),
+] + [
+    (f"within:{window.value}", f"in {window.value.replace('_', ' ')}")
+    for window in RelativeWindow
+]
+SORT_CHOICES = [
+    ("", "Default"),
+    ("group", "First group-by column"),
+    ("measure", "First measure"),
+]
+
+
+class DashboardForm(forms.ModelForm):
+    class Meta:
+        model = Dashboard
+        fields = ["name", "shared_with_workspace"]
+        labels = {"shared_with_workspace": "Share with my workspace"}
+
+
+def _choices(values: list[str], blank: str = "—") -> list[tuple[str, str]]:
+    return [("", blank)] + [(value, value) for value in values]
+
+
+class KlipForm(forms.Form):
+    name = forms.CharField(max_length=255)
+    kind = forms.ChoiceField(choices=Klip.Kind.choices, initial=Klip.Kind.BAR)
+    source = forms.ModelChoiceField(queryset=DataSource.objects.none())
+
+    group_by = forms.ChoiceField(required=False, label="Group by")
+    bucket = forms.ChoiceField(
+        required=False, choices=_choices([b.value for b in Bucket], "no bucket")
+    )
+    group_by_2 = forms.ChoiceField(required=False, label="Then by")
+    bucket_2 = forms.ChoiceField(
+        required=False, choices=_choices([b.value for b in Bucket], "no bucket")
+    )
+
+    agg = forms.ChoiceField(
+        choices=[("", "No aggregation: list rows")]
+        + [(a.value, a.value.replace("_", " ")) for a in Aggregation],
+        required=False,
+        initial=Aggregation.SUM,
+        label="Aggregation",
+    )
+    measure_column = forms.ChoiceField(required=False, label="Measure column")
+    measure_label = forms.CharField(required=False, max_length=255, label="Label")
+    agg_2 = forms.ChoiceField(
+        choices=[("", "none")]
+        + [(a.value, a.value.replace("_", " ")) for a in Aggregation],
+        required=False,
+        label="Second measure",
+    )
+    measure_column_2 = forms.ChoiceField(required=False, label="Second measure column")
+    columns = forms.MultipleChoiceField(
+        required=False, label="Columns to list (without aggregation)"
+    )
+
+    sort_by = forms.ChoiceField(choices=SORT_CHOICES, required=False, label="Sort by")
+    direction = forms.ChoiceField(
+        choices=[("asc", "ascending"), ("desc", "descending")], required=False
+    )
+    limit = forms.IntegerField(required=False, min_value=1, max_value=10_000)
+    top_n = forms.IntegerField(
+        required=False, min_value=1, max_value=100, label='Top N (rest as "Other")'
+    )
+
+    format_kind = forms.ChoiceField(
+        choices=[(f.value, f.value) for f in FormatKind],
+        initial=FormatKind.NUMBER,
+        label="Number format",
+    )
+    currency = forms.CharField(max_length=3, initial="USD", required=False)
+    bar_mode = forms.ChoiceField(choices=[(b.value, b.value) for b in BarMode])
+    orientation = forms.ChoiceField(choices=[(o.value, o.value) for o in Orientation])
+    donut = forms.BooleanField(required=False)
+    target = forms.FloatField(required=False)
+    target_label = forms.CharField(max_length=100, required=False, initial="Target")
+    thresholds = forms.CharField(
+        required=False,
+        max_length=500,
+        help_text="value=#colour pairs, comma-separated, e.g. 0=#dc2626, 40=#16a34a",
+    )
+
+    def __init__(self, *args: Any, sources, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = sources
+        names = sorted(
+            {column["name"] for source in sources for column in source.columns or []}
+        )
+        for field in ("group_by", "group_by_2", "measure_column", "measure_column_2"):
+            self.fields[field].choices = _choices(names)
+        self.fields["columns"].choices = [(n, n) for n in names]
+        for row in range(1, FILTER_ROWS + 1):
+            self.fields[f"filter_column_{row}"] = forms.ChoiceField(
+                required=False, choices=_choices(names), label=f"Filter {row}"
+            )
+            self.fields[f"filter_op_{row}"] = forms.ChoiceField(
+                required=False, choices=FILTER_OP_CHOICES, label="operator"
+            )
+            self.fields[f"filter_value_{row}"] = forms.CharField(
+                required=False, max_length=500, label="value"
+            )
+        self.spec: KlipSpec | None = None
+
+    def filter_rows(self) -> list[tuple]:
+        """(column, op, value) bound fields per filter row, for the template."""
+        return [
+            (
+                self[f"filter_column_{row}"],
+                self[f"filter_op_{row}"],
+                self[f"filter_value_{row}"],
+            )
+            for row in range(1, FILTER_ROWS + 1)
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        source = data.get("source")
+        if source is None or self.errors:
+            return data
+
+        try:
+            self.spec = parse_spec(spec_from_form(data, source.pk))
+            columns = {c.name: c for c in parse_columns(source.columns)}
+            result_columns(self.spec, columns)
+        except (SpecError, QueryError, ValueError) as error:
+            raise forms.ValidationError(str(error)) from None
+        return data
+
+
+def spec_from_form(data: dict, source_id: int) -> dict:
+    """The spec dict the editor's fields describe."""
+    spec: dict[str, Any] = {"sources": [source_id]}
+    spec["group_by"] = [
+        {"column": data[column], "bucket": data.get(bucket) or None}
+        for column, bucket in (("group_by", "bucket"), ("group_by_2", "bucket_2"))
+        if data.get(column)
+    ]
+    if data.get("agg"):
+        spec["measures"] = _measures(data)
+    else:
+        spec["columns"] = list(data.get("columns") or [])
+    spec["filters"] = _filters(data)
+    spec["sort"] = _sort(data, spec)
+    spec["limit"] = data.get("limit")
+    spec["top_n"] = data.get("top_n")
+    spec["format"] = {
+        "kind": data.get("format_kind") or FormatKind.NUMBER,
+        "currency": (data.get("currency") or "USD").upper(),
+    }
+    spec["display"] = {
+        "bar_mode": data.get("bar_mode") or BarMode.GROUPED,
+        "orientation": data.get("orientation") or Orientation.VERTICAL,
+        "donut": bool(data.get("donut")),
+    }
+    spec["target"] = data.get("target")
+    spec["target_label"] = data.get("target_label") or "Target"
+    spec["thresholds"] = parse_thresholds(data.get("thresholds") or "")
+    return spec
+
+
+def _measures(data: dict) -> list[dict]:
+    measures = [
+        {
+            "column": data.get("measure_column") or None,
+            "agg": data["agg"],
+            "label": data.get("measure_label") or None,
+        }
+    ]
+    if data.get("agg_2"):
+        measures.append(
+            {"column": data.get("measure_column_2") or None, "agg": data["agg_2"]}
+        )
+    return measures
+
+
+def _filters(data: dict) -> list[dict]:
+    filters = []
+    for row in range(1, FILTER_ROWS + 1):
+        column = data.get(f"filter_column_{row}")
+        op = data.get(f"filter_op_{row}")
+        if not column or not op:
+            continue
+        value: Any = data.get(f"filter_value_{row}") or None
+        if op.startswith("within:"):
+            op, value = "within", op.split(":", 1)[1]
+        elif op == FilterOp.IN:
+            value = [part.strip() for part in (value or "").split(",") if part.strip()]
+        filters.append({"column": column, "op": op, "value": value})
+    return filters
+
+
+def _sort(data: dict, spec: dict) -> list[dict]:
+    direction = data.get("direction") or "asc"
+    if data.get("sort_by") == "group" and spec["group_by"]:
+        first = spec["group_by"][0]
+        key = (
+            f"{first['column']} ({first['bucket']})"
+            if first["bucket"]
+            else first["column"]
+        )
+        return [{"by": key, "direction": direction}]
+    if data.get("sort_by") == "measure" and spec.get("measures"):
+        return [{"by": _measure_key(spec["measures"][0]), "direction": direction}]
+    return []
+
+
+def _measure_key(measure: dict) -> str:
+    return Measure.model_validate(measure).key
+
+
+def parse_thresholds(text: str) -> list[dict]:
+    thresholds = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        match = _THRESHOLD.match(part)
+        if not match:
+            raise forms.ValidationError(
+                f"Threshold {part!r} is not value=#rrggbb, e.g. 40=#16a34a"
+            )
+        thresholds.append({"value": float(match[1]), "colour": match[2]})
+    return thresholds
+
+
+def initial_from_klip(klip: Klip) -> dict:
+    """Editor fields for a saved Klip (the reverse of spec_from_form)."""
+    spec = klip.spec or {}
+    initial: dict[str, Any] = {"name": klip.name, "kind": klip.kind}
+    initial["source"] = (spec.get("sources") or [None])[0]
+    for index, suffix in enumerate(("", "_2")):
+        groups = spec.get("group_by") or []
+        if len(groups) > index:
+            initial[f"group_by{suffix}"] = groups[index]["column"]
+            initial[f"bucket{suffix}"] = groups[index].get("bucket") or ""
+    measures = spec.get("measures") or []
+    initial["agg"] = measures[0]["agg"] if measures else ""
+    if measures:
+        initial["measure_column"] = measures[0].get("column") or ""
+        initial["measure_label"] = measures[0].get("label") or ""
+    if len(measures) > 1:
+        initial["agg_2"] = measures[1]["agg"]
+        initial["measure_column_2"] = measures[1].get("column") or ""
+    initial["columns"] = spec.get("columns") or []
+    for row, item in enumerate(spec.get("filters") or [], start=1):
+        if row > FILTER_ROWS:
+            break
+        initial[f"filter_column_{row}"] = item["column"]
+        if item["op"] == "within":
+            initial[f"filter_op_{row}"] = f"within:{item['value']}"
+        else:
+            initial[f"filter_op_{row}"] = item["op"]
+            value = item.get("value")
+            text = ", ".join(map(str, value)) if isinstance(value, list) else value
+            initial[f"filter_value_{row}"] = "" if text is None else text
+    initial.update(_initial_sort(spec))
+    initial["limit"] = spec.get("limit")
+    initial["top_n"] = spec.get("top_n")
+    fmt = spec.get("format") or {}
+    initial["format_kind"] = fmt.get("kind", FormatKind.NUMBER)
+    initial["currency"] = fmt.get("currency", "USD")
+    display = spec.get("display") or {}
+    initial["bar_mode"] = display.get("bar_mode", BarMode.GROUPED)
+    initial["orientation"] = display.get("orientation", Orientation.VERTICAL)
+    initial["donut"] = display.get("donut", False)
+    initial["target"] = spec.get("target")
+    initial["target_label"] = spec.get("target_label", "Target")
+    initial["thresholds"] = ", ".join(
+        f"{t['value']:g}={t['colour']}" for t in spec.get("thresholds") or []
+    )
+    return initial
+
+
+def _initial_sort(spec: dict) -> dict:
+    sort = (spec.get("sort") or [None])[0]
+    if not sort:
+        return {}
+    groups = spec.get("group_by") or []
+    measures = spec.get("measures") or []
+    first_group = groups[0] if groups else None
+    group_key = (
+        f"{first_group['column']} ({first_group['bucket']})"
+        if first_group and first_group.get("bucket")
+        else (first_group or {}).get("column")
+    )
+    by = "group" if sort["by"] == group_key else ""
+    if measures and sort["by"] == _measure_key(measures[0]):
+        by = "measure"
+    return {"sort_by": by, "direction": sort.get("direction", "asc")}

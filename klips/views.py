@@ -1,0 +1,233 @@
+import json
+import logging
+import re
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from datasources.access import sources_for
+from klips import actions
+from klips.access import dashboards_for, get_dashboard, get_klip
+from klips.forms import DashboardForm, KlipForm, initial_from_klip
+from klips.query import QueryError
+from klips.spec import SpecError
+from workspaces.access import current_membership
+
+logger = logging.getLogger(__name__)
+
+
+def _time_zone(request: HttpRequest) -> str:
+    workspace = getattr(request, "workspace", None)
+    return (workspace.time_zone if workspace else "") or "UTC"
+
+
+# Dashboards -------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def dashboard_list(request: HttpRequest) -> HttpResponse:
+    membership = current_membership(request)
+    actions.ensure_first_dashboard(membership.workspace, request.user)
+
+    dashboards = dashboards_for(request).select_related("owner")
+    mine = [d for d in dashboards if d.owner_id == request.user.pk]
+    shared = [d for d in dashboards if d.owner_id != request.user.pk]
+    ctx = {"mine": mine, "shared": shared}
+    return render(request, "klips/dashboard_list.html", ctx)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dashboard_create(request: HttpRequest) -> HttpResponse:
+    membership = current_membership(request)
+    form = DashboardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        dashboard = actions.create_dashboard(
+            membership.workspace,
+            request.user,
+            form.cleaned_data["name"],
+            form.cleaned_data["shared_with_workspace"],
+        )
+        return redirect("klips:dashboard_detail", dashboard.pk)
+
+    ctx = {"form": form, "title": "New dashboard"}
+    return render(request, "klips/dashboard_form.html", ctx)
+
+
+@login_required
+@require_GET
+def dashboard_detail(request: HttpRequest, dashboard_id: int) -> HttpResponse:
+    dashboard = get_dashboard(request, dashboard_id)
+    klips = list(dashboard.klips.all())
+
+    ctx = {
+        "dashboard": dashboard,
+        "klips": klips,
+        "can_edit": dashboard.owner_id == request.user.pk,
+    }
+    return render(request, "klips/dashboard_detail.html", ctx)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dashboard_rename(request: HttpRequest, dashboard_id: int) -> HttpResponse:
+    dashboard = get_dashboard(request, dashboard_id, edit=True)
+    form = DashboardForm(request.POST or None, instance=dashboard)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        return redirect("klips:dashboard_detail", dashboard.pk)
+
+    ctx = {"form": form, "title": "Rename dashboard", "dashboard": dashboard}
+    return render(request, "klips/dashboard_form.html", ctx)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dashboard_delete(request: HttpRequest, dashboard_id: int) -> HttpResponse:
+    dashboard = get_dashboard(request, dashboard_id, edit=True)
+    if request.method == "POST":
+        actions.delete_dashboard(dashboard)
+        messages.success(request, "Dashboard deleted.")
+        return redirect("klips:dashboard_list")
+
+    return render(request, "klips/dashboard_delete.html", {"dashboard": dashboard})
+
+
+@login_required
+@require_POST
+def layout_save(request: HttpRequest, dashboard_id: int) -> JsonResponse:
+    dashboard = get_dashboard(request, dashboard_id, edit=True)
+    try:
+        moved = actions.save_layout(dashboard, json.loads(request.body or b"null"))
+    except (ValueError, actions.LayoutError) as error:
+        return JsonResponse({"error": _message(error)}, status=400)
+    return JsonResponse({"saved": moved})
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return "The request body is not JSON."
+    return str(error)
+
+
+# Klip editor ------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def klip_create(request: HttpRequest) -> HttpResponse:
+    dashboard = get_dashboard(request, _int_param(request, "dashboard"), edit=True)
+    return _klip_editor(request, dashboard, klip=None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def klip_edit(request: HttpRequest, dashboard_id: int, klip_id: int) -> HttpResponse:
+    klip = get_klip(request, dashboard_id, klip_id, edit=True)
+    return _klip_editor(request, klip.dashboard, klip=klip)
+
+
+def _int_param(request: HttpRequest, name: str) -> int:
+    value = request.GET.get(name, "")
+    if not value.isdigit():
+        raise Http404
+    return int(value)
+
+
+def _klip_editor(request: HttpRequest, dashboard, klip) -> HttpResponse:
+    sources = sources_for(request).select_related("current_version")
+    initial = initial_from_klip(klip) if klip else {"name": "New Klip"}
+    form = KlipForm(request.POST or None, sources=sources, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        actions.save_klip(
+            dashboard,
+            form.cleaned_data["name"],
+            form.cleaned_data["kind"],
+            form.spec,
+            form.cleaned_data["source"],
+            klip=klip,
+        )
+        return redirect("klips:dashboard_detail", dashboard.pk)
+
+    ctx = {
+        "form": form,
+        "dashboard": dashboard,
+        "klip": klip,
+        "source_columns": {
+            str(source.pk): [c["name"] for c in source.columns or []]
+            for source in sources
+        },
+    }
+    return render(request, "klips/klip_form.html", ctx)
+
+
+@login_required
+@require_POST
+def klip_preview(request: HttpRequest) -> JsonResponse:
+    """The editor's fields (form-encoded) → the figure they would draw."""
+    sources = sources_for(request).select_related("current_version")
+    form = KlipForm(request.POST, sources=sources)
+    if not form.is_valid():
+        return JsonResponse({"error": _form_errors(form)}, status=422)
+
+    source = form.cleaned_data["source"]
+    try:
+        payload = actions.preview_payload(
+            form.cleaned_data["kind"],
+            form.spec,
+            {source.pk: source},
+            _time_zone(request),
+        )
+    except (SpecError, QueryError) as error:
+        return JsonResponse({"error": str(error)}, status=422)
+    return JsonResponse(payload)
+
+
+def _form_errors(form: KlipForm) -> str:
+    return "; ".join(
+        f"{'' if field == '__all__' else field + ': '}{' '.join(errors)}"
+        for field, errors in form.errors.items()
+    )
+
+
+@login_required
+@require_POST
+def klip_delete(request: HttpRequest, dashboard_id: int, klip_id: int) -> HttpResponse:
+    klip = get_klip(request, dashboard_id, klip_id, edit=True)
+    actions.delete_klip(klip)
+    messages.success(request, "Klip deleted.")
+    return redirect("klips:dashboard_detail", dashboard_id)
+
+
+# Klip data --------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def klip_data(request: HttpRequest, dashboard_id: int, klip_id: int) -> JsonResponse:
+    klip = get_klip(request, dashboard_id, klip_id)
+    try:
+        payload = actions.klip_payload(klip, _time_zone(request))
+    except (SpecError, QueryError) as error:
+        logger.info("klip data refused klip=%s error=%s", klip.pk, error)
+        return JsonResponse({"klip_id": klip.pk, "error": str(error)}, status=422)
+    return JsonResponse(payload)
+
+
+@login_required
+@require_GET
+def klip_csv(request: HttpRequest, dashboard_id: int, klip_id: int) -> HttpResponse:
+    klip = get_klip(request, dashboard_id, klip_id)
+    try:
+        text = actions.klip_csv(klip, _time_zone(request))
+    except (SpecError, QueryError) as error:
+        return HttpResponse(str(error), status=422, content_type="text/plain")
+
+    filename = re.sub(r"[^A-Za-z0-9_-]+", "-", klip.name).strip("-") or "klip"
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response

@@ -1,0 +1,247 @@
+from django.urls import reverse
+
+from klips.models import Dashboard, Klip
+from tests.klips.helpers import make_dashboard, make_klip
+
+
+def test_it_creates_a_first_dashboard_on_first_visit(owner_client, owner):
+    response = owner_client.get(reverse("klips:dashboard_list"))
+
+    assert response.status_code == 200
+    assert list(
+        Dashboard.objects.filter(owner=owner).values_list("name", flat=True)
+    ) == ["My dashboard"]
+    assert b"My dashboard" in response.content
+
+    owner_client.get(reverse("klips:dashboard_list"))
+    assert Dashboard.objects.filter(owner=owner).count() == 1
+
+
+def test_it_creates_renames_and_deletes_a_dashboard(owner_client, owner):
+    response = owner_client.post(reverse("klips:dashboard_create"), {"name": "Billing"})
+    dashboard = Dashboard.objects.get(owner=owner, name="Billing")
+    assert response.url == reverse("klips:dashboard_detail", args=[dashboard.pk])
+
+    owner_client.post(
+        reverse("klips:dashboard_rename", args=[dashboard.pk]),
+        {"name": "Invoices", "shared_with_workspace": "on"},
+    )
+    dashboard.refresh_from_db()
+    assert (dashboard.name, dashboard.shared_with_workspace) == ("Invoices", True)
+
+    owner_client.post(reverse("klips:dashboard_delete", args=[dashboard.pk]))
+    assert not Dashboard.objects.filter(pk=dashboard.pk).exists()
+
+
+def test_it_saves_a_klip_from_the_editor_and_serves_its_bars(
+    owner_client, workspace, owner, time_entries
+):
+    dashboard = make_dashboard(workspace, owner)
+    editor = reverse("klips:klip_create") + f"?dashboard={dashboard.pk}"
+    assert owner_client.get(editor).status_code == 200
+
+    response = owner_client.post(
+        editor,
+        {
+            "name": "Hours by project",
+            "kind": "bar",
+            "source": time_entries.pk,
+            "group_by": "Project name",
+            "agg": "sum",
+            "measure_column": "Hours",
+            "format_kind": "number",
+            "bar_mode": "grouped",
+            "orientation": "vertical",
+        },
+    )
+
+    assert response.status_code == 302
+    klip = Klip.objects.get(dashboard=dashboard)
+    assert list(klip.sources.all()) == [time_entries]
+    page = owner_client.get(reverse("klips:dashboard_detail", args=[dashboard.pk]))
+    assert f'data-klip-id="{klip.pk}"'.encode() in page.content
+
+    data = owner_client.get(reverse("klips:klip_data", args=[dashboard.pk, klip.pk]))
+    payload = data.json()
+    bars = payload["figure"]["data"][0]
+    assert (bars["x"], bars["y"]) == (
+        ["Apollo", "Borealis", "Cygnus"],
+        [10.0, 7.0, 0.5],
+    )
+    assert payload["as_of"] == time_entries.current_version.created_at.isoformat()
+    assert payload["stale"] is False
+
+
+def test_it_shows_the_editor_errors_instead_of_saving(
+    owner_client, workspace, owner, time_entries
+):
+    dashboard = make_dashboard(workspace, owner)
+    editor = reverse("klips:klip_create") + f"?dashboard={dashboard.pk}"
+
+    response = owner_client.post(
+        editor,
+        {
+            "name": "Broken",
+            "kind": "bar",
+            "source": time_entries.pk,
+            "group_by": "Spent date",
+            "bucket": "week",
+            "agg": "sum",
+            "measure_column": "Project name",
+            "format_kind": "number",
+            "bar_mode": "grouped",
+            "orientation": "vertical",
+        },
+    )
+
+    assert response.status_code == 200
+    assert (
+        b"sum needs a number column; &#x27;Project name&#x27; is text"
+        in response.content
+    )
+    assert not Klip.objects.exists()
+
+
+def test_it_previews_the_editor_fields(owner_client, time_entries):
+    response = owner_client.post(
+        reverse("klips:klip_preview"),
+        {
+            "name": "Weekly",
+            "kind": "line",
+            "source": time_entries.pk,
+            "group_by": "Spent date",
+            "bucket": "week",
+            "agg": "sum",
+            "measure_column": "Hours",
+            "filter_column_1": "Project name",
+            "filter_op_1": "in",
+            "filter_value_1": "Apollo, Cygnus",
+            "format_kind": "hours",
+            "bar_mode": "grouped",
+            "orientation": "vertical",
+        },
+    )
+
+    line = response.json()["figure"]["data"][0]
+    assert (line["x"], line["y"]) == (["2026-11-30", "2026-12-07"], [4.0, 6.5])
+
+
+def test_it_edits_a_klip_keeping_its_fields(
+    owner_client, workspace, owner, time_entries
+):
+    dashboard = make_dashboard(workspace, owner)
+    klip = make_klip(dashboard, time_entries)
+    url = reverse("klips:klip_edit", args=[dashboard.pk, klip.pk])
+
+    form = owner_client.get(url).context["form"]
+    assert form.initial["group_by"] == "Project name"
+    assert form.initial["measure_label"] == "Hours"
+
+    owner_client.post(
+        url,
+        {
+            **{k: v for k, v in form.initial.items() if v not in (None, [])},
+            "source": time_entries.pk,
+            "kind": "pie",
+            "top_n": 2,
+        },
+    )
+    klip.refresh_from_db()
+    assert (klip.kind, klip.spec["top_n"], klip.spec["measures"][0]["label"]) == (
+        "pie",
+        2,
+        "Hours",
+    )
+
+
+def test_it_deletes_a_klip(owner_client, workspace, owner, time_entries):
+    dashboard = make_dashboard(workspace, owner)
+    klip = make_klip(dashboard, time_entries)
+
+    response = owner_client.post(
+        reverse("klips:klip_delete", args=[dashboard.pk, klip.pk])
+    )
+
+    assert response.status_code == 302
+    assert not Klip.objects.filter(pk=klip.pk).exists()
+
+
+def test_it_saves_the_grid_layout(owner_client, workspace, owner, time_entries):
+    dashboard = make_dashboard(workspace, owner)
+    first = make_klip(dashboard, time_entries)
+    second = make_klip(dashboard, time_entries, name="Second")
+    url = reverse("klips:layout_save", args=[dashboard.pk])
+
+    response = owner_client.post(
+        url,
+        [
+            {"id": first.pk, "x": 6, "y": 0, "w": 6, "h": 3},
+            {"id": second.pk, "x": 0, "y": 0, "w": 6, "h": 5},
+        ],
+        content_type="application/json",
+    )
+
+    assert response.json() == {"saved": 2}
+    first.refresh_from_db()
+    assert (first.x, first.y, first.w, first.h) == (6, 0, 6, 3)
+
+    bad = owner_client.post(
+        url,
+        [{"id": first.pk, "x": 10, "y": 0, "w": 6, "h": 3}],
+        content_type="application/json",
+    )
+    assert bad.status_code == 400
+    assert bad.json()["error"] == "A Klip must fit the 12-column grid"
+
+
+def test_it_marks_stale_data_and_empty_sources(
+    owner_client, workspace, owner, time_entries
+):
+    from tests.klips.conftest import make_source
+
+    time_entries.status = "stale"
+    time_entries.save()
+    never = make_source(
+        workspace,
+        owner,
+        None,
+        name="Never",
+        columns=[
+            {"name": "Project name", "path": "project.name", "type": "text"},
+            {"name": "Hours", "path": "hours", "type": "hours"},
+        ],
+    )
+    dashboard = make_dashboard(workspace, owner)
+    stale_klip = make_klip(dashboard, time_entries)
+    empty_klip = make_klip(dashboard, never)
+
+    stale = owner_client.get(
+        reverse("klips:klip_data", args=[dashboard.pk, stale_klip.pk])
+    )
+    empty = owner_client.get(
+        reverse("klips:klip_data", args=[dashboard.pk, empty_klip.pk])
+    )
+
+    assert stale.json()["stale"] is True
+    assert empty.status_code == 200
+    assert (empty.json()["reason"], empty.json()["as_of"]) == ("never refreshed", None)
+    assert empty.json()["empty"] == "No data yet: the source has never been refreshed."
+
+
+def test_it_explains_a_klip_whose_column_is_gone(
+    owner_client, workspace, owner, time_entries
+):
+    dashboard = make_dashboard(workspace, owner)
+    klip = make_klip(
+        dashboard,
+        time_entries,
+        group_by=[{"column": "Client"}],
+        measures=[{"column": "Hours", "agg": "sum"}],
+    )
+
+    response = owner_client.get(
+        reverse("klips:klip_data", args=[dashboard.pk, klip.pk])
+    )
+
+    assert response.status_code == 422
+    assert "'Client'" in response.json()["error"]

@@ -311,6 +311,10 @@ def line_figure(spec: KlipSpec, result: QueryResult, area: bool = False) -> go.F
     value_axis = {"tickformat": d3_format(fmt)}
     _set_affixes(value_axis, fmt)
     figure.update_layout(yaxis=value_axis, showlegend=len(series) > 1)
+    buckets = sorted({c for s in series for c in s[1] if c is not None})
+    if date_axis and len(buckets) <= 12:
+        # Few buckets: one tick per bucket, not Plotly's daily ticks in between.
+        figure.update_xaxes(tickmode="array", tickvals=buckets, tickformat="%b %d")
     if not date_axis:
         full, short = _categories([c for s in series for c in s[1]])
         figure.update_xaxes(

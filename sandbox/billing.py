@@ -206,7 +206,7 @@ def _build_invoices(ds: "Dataset") -> list[dict]:
             "currency": client.currency,
             "payment_options": ["credit_card"] if client.currency == "USD" else [],
             "client": {"id": client.id, "name": client.name},
-            "estimate": None,
+            "estimate": _estimate_ref(client_id) if kind != "time" else None,
             "retainer": None,
             "creator": {"id": catalog.MAYA, "name": MAYA},
             "line_items": lines,
@@ -216,6 +216,16 @@ def _build_invoices(ds: "Dataset") -> list[dict]:
         ds._messages[invoice_id] = _messages(invoice, client, payments, message_ids)
     invoices.sort(key=lambda inv: (inv["issue_date"], inv["id"]), reverse=True)
     return invoices
+
+
+def _estimate_ref(client_id: int) -> dict | None:
+    """Fixed-fee instalments are invoiced from the client's accepted estimate."""
+    for sequence, (estimate_client, _days, state, _text, _q) in enumerate(
+        _ESTIMATE_PLAN, start=1
+    ):
+        if estimate_client == client_id and state == "accepted":
+            return {"id": 8800000 + sequence}
+    return None
 
 
 def _messages(invoice: dict, client, payments: list[dict], ids) -> list[dict]:

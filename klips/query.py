@@ -157,8 +157,17 @@ def run_klip(
             result.from_cache = True
             return result
 
+    started = time.monotonic()
     result = execute(compiled, time_zone)
     result.version_ids = [version.pk]
+    logger.info(
+        "klip query source=%s version=%s rows=%s truncated=%s ms=%s",
+        source.pk,
+        version.pk,
+        len(result.rows),
+        result.truncated,
+        int((time.monotonic() - started) * 1000),
+    )
     cache.set(key, result.to_dict(), CACHE_SECONDS)
     return result
 
@@ -498,7 +507,6 @@ def _calendar_window(window: RelativeWindow, today: date) -> tuple[date, date]:
 
 
 def execute(compiled: CompiledQuery, time_zone: str = "UTC") -> QueryResult:
-    started = time.monotonic()
     connection = duckdb.connect(":memory:")
     try:
         connection.execute(f"SET TimeZone = '{_zone(time_zone).key}'")
@@ -513,12 +521,6 @@ def execute(compiled: CompiledQuery, time_zone: str = "UTC") -> QueryResult:
 
     truncated = len(raw_rows) > compiled.limit
     rows = [[json_value(v) for v in row] for row in raw_rows[: compiled.limit]]
-    logger.info(
-        "klip query rows=%s truncated=%s ms=%s",
-        len(rows),
-        truncated,
-        int((time.monotonic() - started) * 1000),
-    )
     return QueryResult(
         compiled.columns, rows, reason=None if rows else NO_MATCH, truncated=truncated
     )

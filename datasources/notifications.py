@@ -4,10 +4,12 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from connectors.models import Connection
 from datasources.models import DataSource
 
 logger = logging.getLogger(__name__)
@@ -65,7 +67,11 @@ def troubled_sources(user, workspace):
     """The user's sources that need their attention, for the in-app banner."""
     return (
         DataSource.objects.filter(owner=user, workspace=workspace)
-        .filter(failure_count__gte=1)
+        .filter(
+            Q(failure_count__gte=1)
+            | Q(status=DataSource.Status.PAUSED)
+            | Q(connection__status=Connection.Status.NEEDS_RECONNECT)
+        )
         .select_related("connection")
         .order_by("-failure_count")
     )

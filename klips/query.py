@@ -123,6 +123,20 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+@dataclass
+class Side:
+    """One source of a Klip: its columns by the names the spec uses, its file."""
+
+    source: DataSource
+    columns: dict[str, Column]
+    path: Path | None = None
+    file_paths: set[str] = field(default_factory=set)
+
+    @property
+    def empty(self) -> bool:
+        return self.source.current_version.row_count == 0
+
+
 def run_klip(
     spec: KlipSpec,
     sources: dict[int, DataSource],
@@ -132,24 +146,22 @@ def run_klip(
     use_cache: bool = True,
 ) -> QueryResult:
     """The Klip's rows, from the cache when its data version was queried before."""
-    source = sources.get(spec.sources[0])
-    if source is None:
-        raise QueryError("The Klip's data source is gone or not available to you.")
+    sides = sides_for(spec, sources)
+    out_columns = result_columns(spec, all_columns(sides))
+    check_join(spec, sides)
+    versions = [side.source.current_version for side in sides]
+    if None in versions:
+        return QueryResult(out_columns, [], reason=NEVER_REFRESHED)
+    version_ids = [version.pk for version in versions]
+    if sides[0].empty:
+        return QueryResult(out_columns, [], reason=NO_ROWS, version_ids=version_ids)
 
-    columns = _model_of(source)
-    compiled_columns = result_columns(spec, columns)
-    version = source.current_version
-    if version is None:
-        return QueryResult(compiled_columns, [], reason=NEVER_REFRESHED)
-    if version.row_count == 0:
-        return QueryResult(
-            compiled_columns, [], reason=NO_ROWS, version_ids=[version.pk]
-        )
-
-    path = _parquet_path(version)
+    for side in sides:
+        side.path = _parquet_path(side.source.current_version)
+        side.file_paths = set() if side.empty else set(pq.read_schema(side.path).names)
     today = today or timezone.localdate(timezone=_zone(time_zone))
-    compiled = compile_spec(spec, columns, path, today=today)
-    key = cache_key(compiled, [version.pk], time_zone)
+    compiled = compile_spec(spec, sides, today=today)
+    key = cache_key(compiled, version_ids, time_zone)
     if use_cache:
         cached = cache.get(key)
         if cached is not None:
@@ -159,17 +171,59 @@ def run_klip(
 
     started = time.monotonic()
     result = execute(compiled, time_zone)
-    result.version_ids = [version.pk]
+    result.version_ids = version_ids
     logger.info(
-        "klip query source=%s version=%s rows=%s truncated=%s ms=%s",
-        source.pk,
-        version.pk,
+        "klip query sources=%s versions=%s rows=%s truncated=%s ms=%s",
+        spec.sources,
+        version_ids,
         len(result.rows),
         result.truncated,
         int((time.monotonic() - started) * 1000),
     )
     cache.set(key, result.to_dict(), CACHE_SECONDS)
     return result
+
+
+def sides_for(spec: KlipSpec, sources: dict[int, DataSource]) -> list[Side]:
+    """The spec's sources; a joined source's column that shares a name with the
+    first source's is called "<source name>: <column name>"."""
+    sides = []
+    for source_id in spec.sources:
+        source = sources.get(source_id)
+        if source is None:
+            raise QueryError("A data source of this Klip is gone or not available.")
+        sides.append(Side(source, _model_of(source)))
+
+    if len(sides) == 2:
+        taken = set(sides[0].columns)
+        renamed = {}
+        for name, column in sides[1].columns.items():
+            shown = f"{sides[1].source.name}: {name}" if name in taken else name
+            renamed[shown] = column.model_copy(update={"name": shown})
+        sides[1].columns = renamed
+    return sides
+
+
+def all_columns(sides: list[Side]) -> dict[str, Column]:
+    merged: dict[str, Column] = {}
+    for side in sides:
+        merged.update(side.columns)
+    return merged
+
+
+def check_join(spec: KlipSpec, sides: list[Side]) -> None:
+    if spec.join is None:
+        return
+    if spec.join.left not in sides[0].columns:
+        raise SpecError(
+            f"Join column {spec.join.left!r} is not a column of "
+            f"{sides[0].source.name!r}"
+        )
+    if spec.join.right not in sides[1].columns:
+        raise SpecError(
+            f"Join column {spec.join.right!r} is not a column of "
+            f"{sides[1].source.name!r}"
+        )
 
 
 def _model_of(source: DataSource) -> dict[str, Column]:
@@ -270,21 +324,14 @@ def _measure_column(measure: Measure, columns: dict[str, Column]) -> ResultColum
     return ResultColumn(measure.key, "measure", kind.value)
 
 
-def compile_spec(
-    spec: KlipSpec, columns: dict[str, Column], path: Path, *, today: date
-) -> CompiledQuery:
-    """Parameterised SQL for the spec over one Parquet file."""
+def compile_spec(spec: KlipSpec, sides: list[Side], *, today: date) -> CompiledQuery:
+    """Parameterised SQL for the spec over its sources' Parquet files."""
+    columns = all_columns(sides)
     out_columns = result_columns(spec, columns)
-    file_paths = set(pq.read_schema(path).names)
-    params: list[Any] = [str(path)]
-    projection = ", ".join(
-        _projection(columns[name], file_paths) for name in spec.referenced_columns()
-    )
+    params: list[Any] = []
+    ctes = _source_ctes(spec, sides, params)
     where_sql = _where(spec.filters, columns, params, today)
-    ctes = [
-        f"src AS (SELECT {projection or '1 AS one'} FROM read_parquet(?))",
-        f"filtered AS (SELECT * FROM src WHERE {where_sql})",
-    ]
+    ctes.append(f"filtered AS (SELECT * FROM src WHERE {where_sql})")
 
     if spec.columns:
         select = ", ".join(quote(name) for name in spec.columns)
@@ -299,6 +346,51 @@ def compile_spec(
     # One row past the limit tells a truncated result from an exact fit.
     params.append(limit + 1)
     return CompiledQuery(sql, params, out_columns, limit)
+
+
+def _source_ctes(spec: KlipSpec, sides: list[Side], params: list[Any]) -> list[str]:
+    """`src`: the modelled columns the spec reads, from one source or a join."""
+    referenced = spec.referenced_columns()
+    if spec.join is None:
+        return [f"src AS ({_side_select(sides[0], referenced, params, '__one')})"]
+
+    left, right = sides
+    key_type = DUCKDB_TYPES[left.columns[spec.join.left].type]
+    left_key = _key_projection(left, spec.join.left, key_type, "__join_left")
+    right_key = _key_projection(right, spec.join.right, key_type, "__join_right")
+    left_sql = _side_select(left, referenced, params, left_key)
+    right_sql = _side_select(right, referenced, params, right_key)
+    return [
+        f"left_src AS ({left_sql})",
+        f"right_src AS ({right_sql})",
+        "src AS (SELECT * EXCLUDE (__join_left, __join_right) FROM left_src "
+        "LEFT JOIN right_src ON left_src.__join_left = right_src.__join_right)",
+    ]
+
+
+def _key_projection(side: Side, name: str, duck_type: str, alias: str) -> str:
+    column = side.columns[name]
+    if column.path not in side.file_paths:
+        return f"CAST(NULL AS {duck_type}) AS {alias}"
+    return f"TRY_CAST({quote(column.path)} AS {duck_type}) AS {alias}"
+
+
+def _side_select(
+    side: Side, referenced: list[str], params: list[Any], extra: str
+) -> str:
+    parts = [
+        _projection(side.columns[name], side.file_paths)
+        for name in referenced
+        if name in side.columns
+    ]
+    if extra == "__one":
+        extra = "1 AS __one"
+    select = ", ".join([*parts, extra])
+    if side.empty:
+        # An empty version's file has no columns to read; an empty table will do.
+        return f"SELECT {select} FROM (SELECT 1) WHERE FALSE"
+    params.append(str(side.path))
+    return f"SELECT {select} FROM read_parquet(?)"
 
 
 def _projection(column: Column, file_paths: set[str]) -> str:
@@ -537,8 +629,3 @@ def json_value(value: Any) -> Any:
     if isinstance(value, timedelta):
         return value.total_seconds()
     return value
-
-
-# TODO: joining a second source on a key column (spec.sources allows one source
-# until then): project both sources' modelled columns in two CTEs and LEFT JOIN
-# them on the chosen key columns before `filtered`.

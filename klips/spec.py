@@ -210,8 +210,17 @@ class Display(_Strict):
     compare_previous: bool = True
 
 
+class Join(_Strict):
+    """Rows of the first source, each with the second source's row whose `right`
+    column equals its `left` column (a left join: no match leaves them empty)."""
+
+    left: ColumnName
+    right: ColumnName
+
+
 class KlipSpec(_Strict):
-    sources: list[int] = Field(min_length=1, max_length=1)
+    sources: list[int] = Field(min_length=1, max_length=2)
+    join: Join | None = None
     group_by: list[GroupBy] = Field(default_factory=list, max_length=2)
     measures: list[Measure] = Field(default_factory=list, max_length=6)
     formulas: list[Formula] = Field(default_factory=list, max_length=4)
@@ -229,6 +238,12 @@ class KlipSpec(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "KlipSpec":
+        if len(self.sources) == 2 and self.join is None:
+            raise ValueError("Two sources need a join: which columns match")
+        if len(self.sources) == 1 and self.join is not None:
+            raise ValueError("A join needs a second source")
+        if len(set(self.sources)) != len(self.sources):
+            raise ValueError("A source cannot be joined with itself")
         if self.measures and self.columns:
             raise ValueError("A Klip either aggregates (measures) or lists columns")
         if self.group_by and not self.measures:

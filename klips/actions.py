@@ -92,7 +92,7 @@ def save_klip(
     name: str,
     kind: str,
     spec: KlipSpec,
-    source: DataSource,
+    sources: list[DataSource],
     klip: Klip | None = None,
 ) -> Klip:
     """Create or update a Klip; a new one goes below the others."""
@@ -103,13 +103,13 @@ def save_klip(
         klip.kind = kind
         klip.spec = spec.model_dump(mode="json")
         klip.save()
-        klip.sources.set([source])
+        klip.sources.set(sources)
     logger.info(
-        "klip saved klip=%s dashboard=%s kind=%s source=%s",
+        "klip saved klip=%s dashboard=%s kind=%s sources=%s",
         klip.pk,
         dashboard.pk,
         kind,
-        source.pk,
+        spec.sources,
     )
     return klip
 

@@ -9,10 +9,9 @@ from typing import Any
 
 from django import forms
 
-from datasources.modelling import parse_columns
 from datasources.models import DataSource
 from klips.models import Dashboard, Klip
-from klips.query import QueryError, result_columns
+from klips.query import QueryError, all_columns, check_join, result_columns, sides_for
 from klips.spec import (
     Aggregation,
     BarMode,
@@ -68,6 +67,14 @@ class KlipForm(forms.Form):
     name = forms.CharField(max_length=255)
     kind = forms.ChoiceField(choices=Klip.Kind.choices, initial=Klip.Kind.BAR)
     source = forms.ModelChoiceField(queryset=DataSource.objects.none())
+    join_source = forms.ModelChoiceField(
+        queryset=DataSource.objects.none(),
+        required=False,
+        label="Join with",
+        empty_label="— no join —",
+    )
+    join_left = forms.ChoiceField(required=False, label="where")
+    join_right = forms.ChoiceField(required=False, label="equals")
 
     group_by = forms.ChoiceField(required=False, label="Group by")
     bucket = forms.ChoiceField(
@@ -127,10 +134,16 @@ class KlipForm(forms.Form):
     def __init__(self, *args: Any, sources, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["source"].queryset = sources
-        names = sorted(
-            {column["name"] for source in sources for column in source.columns or []}
-        )
-        for field in ("group_by", "group_by_2", "measure_column", "measure_column_2"):
+        self.fields["join_source"].queryset = sources
+        names = column_choices(sources)
+        for field in (
+            "group_by",
+            "group_by_2",
+            "measure_column",
+            "measure_column_2",
+            "join_left",
+            "join_right",
+        ):
             self.fields[field].choices = _choices(names)
         self.fields["columns"].choices = [(n, n) for n in names]
         for row in range(1, FILTER_ROWS + 1):
@@ -144,6 +157,7 @@ class KlipForm(forms.Form):
                 required=False, max_length=500, label="value"
             )
         self.spec: KlipSpec | None = None
+        self.chosen_sources: list[DataSource] = []
 
     def filter_rows(self) -> list[tuple]:
         """(column, op, value) bound fields per filter row, for the template."""
@@ -162,18 +176,36 @@ class KlipForm(forms.Form):
         if source is None or self.errors:
             return data
 
+        self.chosen_sources = [source]
+        if data.get("join_source"):
+            self.chosen_sources.append(data["join_source"])
         try:
-            self.spec = parse_spec(spec_from_form(data, source.pk))
-            columns = {c.name: c for c in parse_columns(source.columns)}
-            result_columns(self.spec, columns)
+            raw = spec_from_form(data, [s.pk for s in self.chosen_sources])
+            self.spec = parse_spec(raw)
+            sides = sides_for(self.spec, {s.pk: s for s in self.chosen_sources})
+            result_columns(self.spec, all_columns(sides))
+            check_join(self.spec, sides)
         except (SpecError, QueryError, ValueError) as error:
             raise forms.ValidationError(str(error)) from None
         return data
 
 
-def spec_from_form(data: dict, source_id: int) -> dict:
+def column_choices(sources) -> list[str]:
+    """Every column name a Klip on these sources may use, joined ones included."""
+    names = {column["name"] for source in sources for column in source.columns or []}
+    joined = {
+        f"{source.name}: {column['name']}"
+        for source in sources
+        for column in source.columns or []
+    }
+    return sorted(names | joined)
+
+
+def spec_from_form(data: dict, source_ids: list[int]) -> dict:
     """The spec dict the editor's fields describe."""
-    spec: dict[str, Any] = {"sources": [source_id]}
+    spec: dict[str, Any] = {"sources": source_ids}
+    if len(source_ids) > 1:
+        spec["join"] = {"left": data.get("join_left"), "right": data.get("join_right")}
     spec["group_by"] = [
         {"column": data[column], "bucket": data.get(bucket) or None}
         for column, bucket in (("group_by", "bucket"), ("group_by_2", "bucket_2"))
@@ -268,7 +300,12 @@ def initial_from_klip(klip: Klip) -> dict:
     """Editor fields for a saved Klip (the reverse of spec_from_form)."""
     spec = klip.spec or {}
     initial: dict[str, Any] = {"name": klip.name, "kind": klip.kind}
-    initial["source"] = (spec.get("sources") or [None])[0]
+    sources = spec.get("sources") or [None]
+    initial["source"] = sources[0]
+    if len(sources) > 1 and spec.get("join"):
+        initial["join_source"] = sources[1]
+        initial["join_left"] = spec["join"]["left"]
+        initial["join_right"] = spec["join"]["right"]
     for index, suffix in enumerate(("", "_2")):
         groups = spec.get("group_by") or []
         if len(groups) > index:

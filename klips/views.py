@@ -148,7 +148,7 @@ def _klip_editor(request: HttpRequest, dashboard, klip) -> HttpResponse:
             form.cleaned_data["name"],
             form.cleaned_data["kind"],
             form.spec,
-            form.cleaned_data["source"],
+            form.chosen_sources,
             klip=klip,
         )
         return redirect("klips:dashboard_detail", dashboard.pk)
@@ -158,7 +158,10 @@ def _klip_editor(request: HttpRequest, dashboard, klip) -> HttpResponse:
         "dashboard": dashboard,
         "klip": klip,
         "source_columns": {
-            str(source.pk): [c["name"] for c in source.columns or []]
+            str(source.pk): {
+                "name": source.name,
+                "columns": [c["name"] for c in source.columns or []],
+            }
             for source in sources
         },
     }
@@ -174,12 +177,11 @@ def klip_preview(request: HttpRequest) -> JsonResponse:
     if not form.is_valid():
         return JsonResponse({"error": _form_errors(form)}, status=422)
 
-    source = form.cleaned_data["source"]
     try:
         payload = actions.preview_payload(
             form.cleaned_data["kind"],
             form.spec,
-            {source.pk: source},
+            {source.pk: source for source in form.chosen_sources},
             _time_zone(request),
         )
     except (SpecError, QueryError) as error:

@@ -13,27 +13,45 @@
     "filter_column_3",
   ];
 
+  function fillSelect(select, names) {
+    var chosen = Array.prototype.filter
+      .call(select.options, function (o) { return o.selected; })
+      .map(function (o) { return o.value; });
+    select.replaceChildren();
+    if (!select.multiple) {
+      var blank = document.createElement("option");
+      blank.value = "";
+      blank.textContent = "—";
+      select.appendChild(blank);
+    }
+    names.forEach(function (name) {
+      var option = document.createElement("option");
+      option.value = name;
+      option.textContent = name;
+      option.selected = chosen.indexOf(name) !== -1;
+      select.appendChild(option);
+    });
+  }
+
+  /* The names a Klip can use: the source's columns, then the joined source's,
+     "Source: Column" where a name is taken (as klips.query.sides_for does). */
+  function columnNames(sources, sourceId, joinId) {
+    var left = sources[sourceId] ? sources[sourceId].columns : [];
+    var joined = sources[joinId];
+    if (!joined || joinId === sourceId) return { all: left, left: left, right: [] };
+    var right = joined.columns.map(function (name) {
+      return left.indexOf(name) === -1 ? name : joined.name + ": " + name;
+    });
+    return { all: left.concat(right), left: left, right: right };
+  }
+
   function fillColumns(form, names) {
+    fillSelect(form.elements.join_left, names.left);
+    fillSelect(form.elements.join_right, names.right);
     COLUMN_FIELDS.concat(["columns"]).forEach(function (field) {
       var select = form.elements[field];
       if (!select) return;
-      var chosen = Array.prototype.filter
-        .call(select.options, function (o) { return o.selected; })
-        .map(function (o) { return o.value; });
-      select.replaceChildren();
-      if (!select.multiple) {
-        var blank = document.createElement("option");
-        blank.value = "";
-        blank.textContent = "—";
-        select.appendChild(blank);
-      }
-      names.forEach(function (name) {
-        var option = document.createElement("option");
-        option.value = name;
-        option.textContent = name;
-        option.selected = chosen.indexOf(name) !== -1;
-        select.appendChild(option);
-      });
+      fillSelect(select, names.all);
     });
   }
 
@@ -80,8 +98,10 @@
     var timer = null;
 
     function onSourceChange() {
-      var names = columnsBySource[form.elements.source.value] || [];
-      fillColumns(form, names);
+      fillColumns(
+        form,
+        columnNames(columnsBySource, form.elements.source.value, form.elements.join_source.value)
+      );
     }
 
     function schedule() {
@@ -92,6 +112,7 @@
     }
 
     form.elements.source.addEventListener("change", onSourceChange);
+    form.elements.join_source.addEventListener("change", onSourceChange);
     form.addEventListener("change", schedule);
     form.addEventListener("input", schedule);
     if (form.elements.source.value) {

@@ -245,3 +245,47 @@ def test_it_explains_a_klip_whose_column_is_gone(
 
     assert response.status_code == 422
     assert "'Client'" in response.json()["error"]
+
+
+def test_it_saves_a_klip_joining_two_sources(
+    owner_client, workspace, owner, time_entries
+):
+    from tests.klips.conftest import make_source
+    from tests.klips.test_query_join import PROJECTS
+
+    projects = make_source(workspace, owner, PROJECTS, name="Projects")
+    dashboard = make_dashboard(workspace, owner)
+    editor = reverse("klips:klip_create") + f"?dashboard={dashboard.pk}"
+    assert b"Projects: Id" in owner_client.get(editor).content
+
+    owner_client.post(
+        editor,
+        {
+            "name": "Hours by client",
+            "kind": "bar",
+            "source": time_entries.pk,
+            "join_source": projects.pk,
+            "join_left": "Project id",
+            "join_right": "Projects: Id",
+            "group_by": "Client name",
+            "agg": "sum",
+            "measure_column": "Hours",
+            "format_kind": "number",
+            "bar_mode": "grouped",
+            "orientation": "vertical",
+        },
+    )
+
+    klip = Klip.objects.get(dashboard=dashboard)
+    assert set(klip.sources.all()) == {time_entries, projects}
+    assert klip.spec["join"] == {"left": "Project id", "right": "Projects: Id"}
+    assert (
+        owner_client.get(reverse("klips:klip_edit", args=[dashboard.pk, klip.pk]))
+        .context["form"]
+        .initial["join_source"]
+        == projects.pk
+    )
+    bars = owner_client.get(
+        reverse("klips:klip_data", args=[dashboard.pk, klip.pk])
+    ).json()["figure"]["data"][0]
+    assert (bars["x"], bars["y"]) == (["Acme", "(none)"], [17.0, 0.5])

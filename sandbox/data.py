@@ -27,6 +27,7 @@ EXPENSE_ID_BASE = 9_900_000
 WINDOW_DAYS = 365
 RUNNING_LIVE_CENTIHOURS = 87
 APPROVAL_AFTER_DAYS = 14
+MAX_UPDATE_LAG_DAYS = 40  # invoices are issued on the 3rd of the following month
 LOCKED_INVOICED = "Item invoiced and locked for this time period"
 LOCKED_APPROVED = "Item Approved and Locked for this Time Period"
 LOCKED_ARCHIVED = "Project is archived"
@@ -187,6 +188,9 @@ class Dataset:
         self.day_strings = [d.isoformat() for d in days]
         self.day_ordinals = [d.toordinal() for d in days]
         self._neg_ordinals = [-o for o in self.day_ordinals]  # ascending
+        # Per-day strings made once: formatting timestamps dominates page rendering.
+        self.month_keys = [(d.year, d.month) for d in days]
+        self.approval_stamps = [stamp(d + timedelta(days=9), 10) for d in days]
 
     def days_ago(self, offset: int | None) -> date | None:
         return None if offset is None else self.today - timedelta(days=offset)
@@ -225,6 +229,11 @@ class Dataset:
         self.user_by_id = {u.id: u for u in self.user_specs}
         self.project_by_id = {p.id: p for p in self.project_specs}
 
+        self.archived_stamps = {
+            p.id: stamp(self.today - timedelta(days=p.archived), 17, 4)
+            for p in self.project_specs
+            if p.archived is not None
+        }
         self.client_records = [self._client_record(c) for c in catalog.CLIENTS]
         self.project_records = [self._project_record(p) for p in self.project_specs]
         self.task_records = [self._task_record(t) for t in self.task_specs]
@@ -498,14 +507,14 @@ class Dataset:
     def is_billed_on(self, k: int, spec: ProjectSpec) -> bool:
         if not spec.is_billable or spec.is_fixed_fee:
             return False
-        return (spec.client_id, _month_key(self.days[k])) in self.billed_months
+        return (spec.client_id, self.month_keys[k]) in self.billed_months
 
     def _entry_flags(self, i: int, k: int, spec: ProjectSpec, billable: bool) -> tuple:
         """(is_billed, is_closed, locked_reason, updated_at suffix parts) for an entry."""
         day = self.days[k]
         is_billed = billable and self.is_billed_on(k, spec)
         is_closed = (self.today - day).days >= APPROVAL_AFTER_DAYS and i != 0
-        archived = self.days_ago(spec.archived)
+        archived = self.archived_stamps.get(spec.id)
         if archived is not None:
             reason = LOCKED_ARCHIVED
         elif is_billed:
@@ -520,16 +529,15 @@ class Dataset:
         self, k: int, created_at: str, spec: ProjectSpec, flags: tuple
     ) -> str:
         is_billed, is_closed, _reason, archived = flags
-        day = self.days[k]
         updated = created_at
         if is_closed:
-            updated = max(updated, stamp(day + timedelta(days=9), 10))
+            updated = max(updated, self.approval_stamps[k])
         if is_billed:
-            invoice = self.invoice_ref_for(spec.client_id, _month_key(day))
+            invoice = self.invoice_ref_for(spec.client_id, self.month_keys[k])
             if invoice is not None:
                 updated = max(updated, invoice[2])
         if archived is not None:
-            updated = max(updated, stamp(archived, 17, 4))
+            updated = max(updated, archived)
         return updated
 
     def entry_updated_at(self, i: int) -> str:
@@ -540,10 +548,11 @@ class Dataset:
         return self._entry_updated_at(k, self._entry_created_at(k, h), spec, flags)
 
     def _entry_created_at(self, k: int, h: int) -> str:
-        minutes = 8 * 60 + (h >> 44) % (14 * 60)
+        minutes = 8 * 60 + (h >> 44) % (14 * 60)  # 08:00..21:59, never the next day
         if k == 0:
             minutes = min(minutes, 12 * 60)
-        return stamp(self.days[k], 0, minutes, (h >> 54) % 60)
+        hour, minute = divmod(minutes, 60)
+        return f"{self.day_strings[k]}T{hour:02d}:{minute:02d}:{(h >> 54) % 60:02d}Z"
 
     def external_reference_for(self, spec: ProjectSpec, task_id: int, h: int):
         if task_id != catalog.DEV or (h >> 50) % 9 != 0:
@@ -572,7 +581,7 @@ class Dataset:
         hours_centi = centi + RUNNING_LIVE_CENTIHOURS if running else centi
         invoice = None
         if is_billed:
-            ref = self.invoice_ref_for(spec.client_id, _month_key(self.days[k]))
+            ref = self.invoice_ref_for(spec.client_id, self.month_keys[k])
             invoice = {"id": ref[0], "number": ref[1]} if ref else None
         return {
             "id": self.entry_id(i),
@@ -606,6 +615,8 @@ class Dataset:
         }
 
     def _entry_matches(self, i: int, query: TimeEntryQuery) -> bool:
+        if query.is_running is not None and (i == 0) != query.is_running:
+            return False
         k, p_index, user_id, task_id, _centi, h = self.entry_core(i)
         spec = self.project_specs[p_index]
         if query.user_id is not None and user_id != query.user_id:
@@ -615,8 +626,6 @@ class Dataset:
         if query.client_id is not None and spec.client_id != query.client_id:
             return False
         if query.task_id is not None and task_id != query.task_id:
-            return False
-        if query.is_running is not None and (i == 0) != query.is_running:
             return False
         if query.is_billed is not None:
             billable = self._static_for(p_index, user_id, task_id)[6]
@@ -641,7 +650,7 @@ class Dataset:
         if not self.entry_count:
             generated: Sequence[int] = range(0)
         else:
-            generated = self.index_range(query.from_, query.to, self.entry_count)
+            generated = self._narrowed(query)
         hidden = self.overlay.hidden_indices(generated)
         if query.needs_scan() or hidden:
             generated = self._scanned(
@@ -660,6 +669,25 @@ class Dataset:
                 -rec["id"],
             ),
         )
+
+    def _narrowed(self, query: TimeEntryQuery) -> range:
+        """The index range to scan: the date window, cut down where a filter allows."""
+        start = query.from_
+        if query.updated_since is not None:
+            floor = self._updated_since_floor(query.updated_since)
+            if floor is not None and (start is None or floor > start):
+                start = floor
+        indices = self.index_range(start, query.to, self.entry_count)
+        if query.is_running:
+            return range(indices.start, min(indices.stop, 1))  # only entry 0 runs
+        return indices
+
+    def _updated_since_floor(self, since: str) -> date | None:
+        """Generated entries change at most ~35 days after their spent date (approval,
+        invoicing), except on archiving; older days cannot match ``since``."""
+        if any(stamp_ > since for stamp_ in self.archived_stamps.values()):
+            return None
+        return date.fromisoformat(since[:10]) - timedelta(days=MAX_UPDATE_LAG_DAYS)
 
     def _scanned(
         self, key: tuple, indices: range, keep: Callable[[int], bool]

@@ -279,10 +279,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 {"status": 500, "error": "Internal Server Error"}, 500
             )
         truncate = self.app.should_truncate(request.path)
-        self._write(response, truncate)
         logged.status = response.status
         logged.ms = round((time.perf_counter() - started) * 1000, 2)
+        # Recorded before the answer leaves, so a test that got it also sees the log.
         self._record(logged)
+        self._write(response, truncate)
 
     def _read_request(self) -> tuple[Request, LoggedRequest]:
         parts = urlsplit(self.path)

@@ -114,14 +114,16 @@ def test_the_api_filters_match_the_dataset(harvest):
     assert [e["is_running"] for e in running["time_entries"]] == [True]
 
 
-def test_updated_since_returns_entries_changed_after_the_moment(harvest):
-    since = f"{(TODAY - timedelta(days=5)).isoformat()}T00:00:00Z"
+@pytest.mark.parametrize("days_back", [5, 60, 200])
+def test_updated_since_returns_entries_changed_after_the_moment(harvest, days_back):
+    since = f"{(TODAY - timedelta(days=days_back)).isoformat()}T00:00:00Z"
 
     page = harvest.json(f"/v2/time_entries?updated_since={since}")
 
     expected = [e["id"] for e in SEED_42.time_entries() if e["updated_at"] > since]
     assert [e["id"] for e in page["time_entries"]] == expected
     assert 0 < len(expected) < 300
+    assert all(e["updated_at"] > since for e in page["time_entries"])
 
 
 def test_active_filter_splits_clients(harvest):

@@ -7,6 +7,7 @@ an overlay (``TimeEntryOverlay``) on top of the generated entries.
 """
 
 import bisect
+import itertools
 import calendar
 import logging
 import threading
@@ -22,6 +23,7 @@ from sandbox.catalog import ClientSpec, ProjectSpec, TaskSpec, UserSpec
 logger = logging.getLogger(__name__)
 
 MASK64 = (1 << 64) - 1
+_GENERATIONS = itertools.count(1)
 TIME_ENTRY_ID_BASE = 2_500_000_000
 EXPENSE_ID_BASE = 9_900_000
 WINDOW_DAYS = 365
@@ -165,6 +167,7 @@ class Dataset:
         self.expense_count = max(24, self.entry_count // 25) if self.entry_count else 0
         self.today = today or datetime.now(UTC).date()
         self.window_start = self.today - timedelta(days=WINDOW_DAYS - 1)
+        self.generation = next(_GENERATIONS)  # tells rebuilt datasets apart in caches
         self._lock = threading.RLock()
         self._scan_cache: OrderedDict[tuple, array] = OrderedDict()
         self._billing: dict | None = None

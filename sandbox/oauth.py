@@ -3,12 +3,13 @@
 Reference: https://help.getharvest.com/api-v2/authentication-api/authentication/authentication/
 """
 
+import base64
 import html
 import secrets
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote_plus, urlencode, urlsplit
 
 from sandbox import catalog
 from sandbox.http import (
@@ -216,7 +217,7 @@ class IdSide:
         return None
 
     def token(self, request: Request) -> Response:
-        form = request.form()
+        form = {**_basic_credentials(request), **request.form()}
         if form.get("client_id") != self.knobs.client_id or not secrets.compare_digest(
             form.get("client_secret", ""), self.knobs.client_secret
         ):
@@ -246,6 +247,22 @@ class IdSide:
         if self.tokens.check(bearer_token(request)) is None:
             return invalid_token()
         return json_response(accounts_payload(self.knobs))
+
+
+def _basic_credentials(request: Request) -> dict[str, str]:
+    """Client credentials sent as HTTP Basic auth (RFC 6749 2.3.1) instead of the body."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return {}
+    try:
+        decoded = base64.b64decode(value.strip()).decode()
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    client_id, _, client_secret = decoded.partition(":")
+    return {
+        "client_id": unquote_plus(client_id),
+        "client_secret": unquote_plus(client_secret),
+    }
 
 
 def _with_query(url: str | None, **params: str) -> str:

@@ -56,7 +56,7 @@ class Reports:
 
     def _cached(self, key: tuple, build: Callable[[], list[dict]]) -> list[dict]:
         ds = self.app.dataset
-        full_key = (id(ds), ds.overlay.version, self.app.knobs.member_role, *key)
+        full_key = (ds.generation, ds.overlay.version, self.app.knobs.member_role, *key)
         with self._lock:
             rows = self._cache.get(full_key)
         if rows is None:

@@ -240,3 +240,17 @@ def test_it_refuses_accounts_without_a_valid_token(sb):
     )
 
     assert response.status_code == 401
+
+
+def test_it_accepts_client_credentials_as_basic_auth(sb):
+    _, query = decide(sb, "approve")
+
+    response = requests.post(
+        sb.id_base + "/api/v2/oauth2/token",
+        data={"grant_type": "authorization_code", "code": query["code"]},
+        auth=("harvestdash-demo", "harvestdash-demo-secret"),
+        timeout=10,
+    )
+
+    assert response.status_code == 200
+    assert response.json()["token_type"] == "bearer"

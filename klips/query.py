@@ -507,6 +507,9 @@ def _filter_sql(item: Filter, column: Column, params: list[Any], today: date) ->
         return f"contains(lower(CAST({column_sql} AS VARCHAR)), ?)"
     if item.op == FilterOp.WITHIN:
         return _window_sql(item, column, params, today)
+    if column.type == ColumnType.DATETIME:
+        # Filter values are dates: compare the day, in the workspace's zone.
+        column_sql = f"CAST({column_sql} AS DATE)"
     if item.op == FilterOp.IN:
         values = [coerce_value(v, column) for v in item.value]
         if not values:

@@ -12,8 +12,9 @@ from datasources.access import sources_for
 from klips import actions
 from klips.access import dashboards_for, get_dashboard, get_klip
 from klips.forms import DashboardForm, KlipForm, initial_from_klip
+from klips.models import Klip
 from klips.query import QueryError
-from klips.spec import SpecError
+from klips.spec import SpecError, parse_spec
 from workspaces.access import current_membership
 
 logger = logging.getLogger(__name__)
@@ -171,7 +172,10 @@ def _klip_editor(request: HttpRequest, dashboard, klip) -> HttpResponse:
 @login_required
 @require_POST
 def klip_preview(request: HttpRequest) -> JsonResponse:
-    """The editor's fields (form-encoded) → the figure they would draw."""
+    """Editor fields (form-encoded) or {"kind", "spec"} JSON → the figure."""
+    if request.content_type == "application/json":
+        return _preview_spec_json(request)
+
     sources = sources_for(request).select_related("current_version")
     form = KlipForm(request.POST, sources=sources)
     if not form.is_valid():
@@ -184,6 +188,34 @@ def klip_preview(request: HttpRequest) -> JsonResponse:
             {source.pk: source for source in form.chosen_sources},
             _time_zone(request),
         )
+    except (SpecError, QueryError) as error:
+        return JsonResponse({"error": str(error)}, status=422)
+    return JsonResponse(payload)
+
+
+def _preview_spec_json(request: HttpRequest) -> JsonResponse:
+    try:
+        body = json.loads(request.body)
+        kind = body["kind"] if isinstance(body, dict) else None
+        if kind not in Klip.Kind.values:
+            raise SpecError("kind must be one of " + ", ".join(Klip.Kind.values))
+        spec = parse_spec(body["spec"])
+    except (ValueError, KeyError) as error:
+        message = (
+            str(error)
+            if isinstance(error, SpecError)
+            else "Expected JSON with kind and spec"
+        )
+        return JsonResponse({"error": message}, status=422)
+
+    usable = sources_for(request).select_related("current_version")
+    sources = {s.pk: s for s in usable.filter(pk__in=spec.sources)}
+    if len(sources) != len(spec.sources):
+        return JsonResponse(
+            {"error": "A data source is not available to you."}, status=422
+        )
+    try:
+        payload = actions.preview_payload(kind, spec, sources, _time_zone(request))
     except (SpecError, QueryError) as error:
         return JsonResponse({"error": str(error)}, status=422)
     return JsonResponse(payload)

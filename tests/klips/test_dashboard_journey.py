@@ -289,3 +289,40 @@ def test_it_saves_a_klip_joining_two_sources(
         reverse("klips:klip_data", args=[dashboard.pk, klip.pk])
     ).json()["figure"]["data"][0]
     assert (bars["x"], bars["y"]) == (["Acme", "(none)"], [17.0, 0.5])
+
+
+def test_it_previews_a_spec_posted_as_json(
+    owner_client, workspace, teammate, time_entries
+):
+    from tests.klips.conftest import ENTRIES, make_source
+
+    url = reverse("klips:klip_preview")
+    spec = {
+        "sources": [time_entries.pk],
+        "group_by": [{"column": "Project name"}],
+        "measures": [{"agg": "count"}],
+    }
+
+    response = owner_client.post(
+        url, {"kind": "pie", "spec": spec}, content_type="application/json"
+    )
+    private = make_source(workspace, teammate, ENTRIES, name="Private")
+    refused = owner_client.post(
+        url,
+        {"kind": "pie", "spec": {**spec, "sources": [private.pk]}},
+        content_type="application/json",
+    )
+    bad_kind = owner_client.post(
+        url, {"kind": "radar", "spec": spec}, content_type="application/json"
+    )
+    not_json = owner_client.post(url, "{", content_type="application/json")
+
+    pie = response.json()["figure"]["data"][0]
+    assert (pie["labels"], pie["values"]) == (
+        ["Apollo", "Borealis", "Cygnus"],
+        [3, 2, 1],
+    )
+    assert refused.status_code == 422
+    assert refused.json()["error"] == "A data source is not available to you."
+    assert bad_kind.json()["error"].startswith("kind must be one of table, bar")
+    assert not_json.json()["error"] == "Expected JSON with kind and spec"

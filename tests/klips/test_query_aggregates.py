@@ -283,3 +283,28 @@ def test_it_follows_a_renamed_column(time_entries):
     )
 
     assert result.rows == [["Apollo", 10.0]]
+
+
+def test_it_compares_datetimes_by_day_in_the_workspace_zone(workspace, owner):
+    source = make_source(
+        workspace,
+        owner,
+        [
+            {"created_at": "2026-12-01T08:00:00Z", "hours": 1.0},
+            {"created_at": "2026-12-01T23:30:00Z", "hours": 2.0},
+            {"created_at": "2026-12-02T09:00:00Z", "hours": 4.0},
+        ],
+    )
+    spec = parse_spec(
+        {
+            "sources": [source.pk],
+            "measures": [{"column": "Hours", "agg": "sum"}],
+            "filters": [{"column": "Created at", "op": "eq", "value": "2026-12-01"}],
+        }
+    )
+
+    utc = run_klip(spec, {source.pk: source}, today=TODAY)
+    berlin = run_klip(spec, {source.pk: source}, today=TODAY, time_zone="Europe/Berlin")
+
+    # 23:30 UTC is already 2 December in Berlin.
+    assert (utc.rows, berlin.rows) == ([[3.0]], [[1.0]])

@@ -7,8 +7,8 @@ an overlay (``TimeEntryOverlay``) on top of the generated entries.
 """
 
 import bisect
-import itertools
 import calendar
+import itertools
 import logging
 import threading
 from array import array
@@ -659,7 +659,7 @@ class Dataset:
             generated = self._scanned(
                 ("te", generated.start, generated.stop, query, self.overlay.version),
                 generated,
-                lambda i: i not in hidden and self._entry_matches(i, query),
+                self._entry_filter(query, hidden),
             )
         extras = self.overlay.matching(query)
         return Selection(
@@ -672,6 +672,14 @@ class Dataset:
                 -rec["id"],
             ),
         )
+
+    def _entry_filter(
+        self, query: TimeEntryQuery, hidden: set[int]
+    ) -> Callable[[int], bool]:
+        if not query.needs_scan():
+            # Only edited/deleted entries to skip: no need to compute each entry.
+            return lambda i: i not in hidden
+        return lambda i: i not in hidden and self._entry_matches(i, query)
 
     def _narrowed(self, query: TimeEntryQuery) -> range:
         """The index range to scan: the date window, cut down where a filter allows."""

@@ -3,7 +3,7 @@
 import logging
 from functools import wraps
 
-from connectors.access import connections_for, get_connection
+import duckdb
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from connectors.access import connections_for, get_connection
 from connectors.catalog import get_service, services
 from connectors.harvest.errors import DisallowedURL, HarvestError, TokenInvalid
 from datasources import actions, notifications, schedule, storage, wizard
@@ -342,7 +343,11 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
     runs = source.runs.all()[:RUNS_SHOWN]
     names, rows = [], []
     if source.current_version is not None:
-        names, rows = storage.read_rows(source.current_version, limit=PREVIEW_ROWS)
+        try:
+            names, rows = storage.read_rows(source.current_version, PREVIEW_ROWS)
+        except (OSError, duckdb.Error):
+            logger.exception("stored version unreadable source=%s", source.pk)
+            messages.error(request, "The stored data of this source cannot be read.")
     ctx = {
         "source": source,
         "can_edit": source.owner_id == request.user.pk,

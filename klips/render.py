@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 
 from klips.query import QueryResult, ResultColumn
 from klips.spec import (
+    Aggregation,
     BarMode,
     FormatKind,
     KlipSpec,
@@ -359,16 +360,23 @@ def pie_figure(spec: KlipSpec, result: QueryResult) -> go.Figure:
     return figure
 
 
-def _total(result: QueryResult) -> float | None:
-    """The first measure over all rows (a single row when not grouped)."""
+def _total(spec: KlipSpec, result: QueryResult) -> float | None:
+    """The first measure for the whole result: its one row, or the groups added
+    up when that means something (sums and counts); otherwise the first group."""
     _, values = _split(result)
     numbers = [r[values[0]] for r in result.rows if r[values[0]] is not None]
-    return sum(numbers) if numbers else None
+    if not numbers:
+        return None
+    additive = spec.measures and spec.measures[0].agg in {
+        Aggregation.SUM,
+        Aggregation.COUNT,
+    }
+    return sum(numbers) if additive else numbers[0]
 
 
 def gauge_figure(spec: KlipSpec, result: QueryResult) -> go.Figure:
     fmt = effective_format(spec, _value_column(result))
-    value = _total(result) or 0
+    value = _total(spec, result) or 0
     top = spec.display.gauge_max or max(
         [
             abs(value) * 1.2,
@@ -422,7 +430,9 @@ def number_figure(spec: KlipSpec, result: QueryResult) -> go.Figure:
 
     figure = go.Figure()
     if not dated:
-        figure.add_indicator(mode="number", value=_total(result) or 0, number=number)
+        figure.add_indicator(
+            mode="number", value=_total(spec, result) or 0, number=number
+        )
         return figure
 
     current = series[-1] or 0
@@ -487,11 +497,12 @@ def heatmap_figure(spec: KlipSpec, result: QueryResult) -> go.Figure:
     xs = list(dict.fromkeys(r[x_index] for r in result.rows))
     ys = list(dict.fromkeys(r[y_index] for r in result.rows)) if y_index else ["Total"]
 
+    x_positions = {value: n for n, value in enumerate(xs)}
+    y_positions = {value: n for n, value in enumerate(ys)}
     z = [[None] * len(xs) for _ in ys]
     for row in result.rows:
-        column = xs.index(row[x_index])
-        line = ys.index(row[y_index]) if y_index else 0
-        z[line][column] = row[values[0]]
+        line = y_positions[row[y_index]] if y_index else 0
+        z[line][x_positions[row[x_index]]] = row[values[0]]
 
     x_full, x_short = _categories(xs)
     y_full, y_short = _categories(ys)

@@ -326,3 +326,31 @@ def test_it_previews_a_spec_posted_as_json(
     assert refused.json()["error"] == "A data source is not available to you."
     assert bad_kind.json()["error"].startswith("kind must be one of table, bar")
     assert not_json.json()["error"] == "Expected JSON with kind and spec"
+
+
+def test_it_renders_cards_for_the_grid_without_inline_scripts(
+    owner_client, workspace, owner, time_entries
+):
+    import re
+
+    dashboard = make_dashboard(workspace, owner)
+    klip = make_klip(dashboard, time_entries)
+    klip.x, klip.y, klip.w, klip.h = 3, 2, 5, 4
+    klip.save()
+
+    html = owner_client.get(
+        reverse("klips:dashboard_detail", args=[dashboard.pk])
+    ).content
+    editor = owner_client.get(
+        reverse("klips:klip_edit", args=[dashboard.pk, klip.pk])
+    ).content
+
+    text = html.decode()
+    assert 'gs-x="3" gs-y="2" gs-w="5" gs-h="4"' in text
+    data_url = reverse("klips:klip_data", args=[dashboard.pk, klip.pk])
+    assert f'data-data-url="{data_url}"' in text
+    for page in (text, editor.decode()):
+        for tag in re.findall(r"<script[^>]*>", page):
+            assert "src=" in tag or 'type="application/json"' in tag, tag
+    assert "/static/vendor/plotly-4.1.1.min.js" in text
+    assert "/static/vendor/gridstack/gridstack-all-14.1.0.js" in text

@@ -1,0 +1,90 @@
+"""The dashboard in a real browser: cards fetch their payloads and Plotly draws."""
+
+import os
+
+import pytest
+from django.urls import reverse
+
+from tests.klips.conftest import make_source
+from tests.klips.helpers import make_dashboard, make_klip
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+XSS_NAME = '<img src=x onerror="window.__pwned=1">'
+
+
+@pytest.fixture
+def browser_page():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's Chromium is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made
+    # by the test itself are still plain synchronous ones.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox"]
+        )
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.errors = errors
+        yield page
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def _log_in(page, live_server, email):
+    page.goto(live_server.url + reverse("account_login"))
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def test_it_draws_hours_by_project_bars(live_server, browser_page, workspace, owner):
+    source = make_source(
+        workspace,
+        owner,
+        [
+            {"project": {"name": "Apollo"}, "hours": 2.5},
+            {"project": {"name": "Apollo"}, "hours": 1.5},
+            {"project": {"name": XSS_NAME}, "hours": 1.0},
+            {"project": {"name": "Borealis"}, "hours": 3.0},
+        ],
+    )
+    dashboard = make_dashboard(workspace, owner)
+    bars_klip = make_klip(dashboard, source)
+    table_klip = make_klip(dashboard, source, kind="table", name="Table")
+
+    _log_in(browser_page, live_server, owner.email)
+    browser_page.goto(
+        live_server.url + reverse("klips:dashboard_detail", args=[dashboard.pk])
+    )
+    ready = f"[data-klip-id='{bars_klip.pk}'][data-state=ready] .js-plotly-plot"
+    browser_page.wait_for_selector(ready, timeout=15000)
+    browser_page.wait_for_selector(
+        f"[data-klip-id='{table_klip.pk}'][data-state=ready]"
+    )
+
+    bars = browser_page.evaluate(
+        "selector => { const gd = document.querySelector(selector);"
+        " return {x: gd.data[0].x, y: gd.data[0].y}; }",
+        ready,
+    )
+    ticks = browser_page.eval_on_selector_all(
+        f"[data-klip-id='{bars_klip.pk}'] .xtick text",
+        "els => els.map(e => e.textContent)",
+    )
+    cells = browser_page.eval_on_selector_all(
+        f"[data-klip-id='{table_klip.pk}'] td", "els => els.map(e => e.textContent)"
+    )
+    assert bars == {
+        "x": ['&lt;img src=x onerror="window.__pwned=1"&gt;', "Apollo", "Borealis"],
+        "y": [1.0, 4.0, 3.0],
+    }
+    assert ticks[0] == XSS_NAME[:27] + "…"
+    assert cells[:2] == [XSS_NAME, "1.00 h"]
+    assert browser_page.evaluate("window.__pwned") is None
+    assert browser_page.errors == []

@@ -97,4 +97,5 @@ def test_time_entries_this_month_from_catalog_to_stored_version(
     assert source.current_version.row_count == expected_total
     names, rows = read_rows(source.current_version, limit=5)
     assert {"spent_date", "hours", "project.name"} <= set(names)
+    assert len(rows) == min(5, expected_total)
     assert source.columns[0]["path"] == "spent_date"

@@ -88,3 +88,41 @@ def test_it_draws_hours_by_project_bars(live_server, browser_page, workspace, ow
     assert cells[:2] == [XSS_NAME, "1.00 h"]
     assert browser_page.evaluate("window.__pwned") is None
     assert browser_page.errors == []
+
+
+def test_it_builds_a_klip_in_the_editor_with_a_live_preview(
+    live_server, browser_page, workspace, owner
+):
+    from klips.models import Klip
+    from tests.klips.conftest import ENTRIES
+
+    source = make_source(workspace, owner, ENTRIES)
+    dashboard = make_dashboard(workspace, owner)
+    page = browser_page
+
+    _log_in(page, live_server, owner.email)
+    page.goto(live_server.url + reverse("klips:dashboard_detail", args=[dashboard.pk]))
+    page.click("text=Add Klip")
+    page.fill("input[name=name]", "Hours by project")
+    page.select_option("select[name=kind]", "bar")
+    page.select_option("select[name=source]", str(source.pk))
+    page.select_option("select[name=group_by]", "Project name")
+    page.select_option("select[name=agg]", "sum")
+    page.select_option("select[name=measure_column]", "Hours")
+    page.wait_for_selector("#klip-preview[data-state=ready] .js-plotly-plot")
+    preview = page.evaluate(
+        "() => document.querySelector('#klip-preview .js-plotly-plot').data[0].y"
+    )
+    page.click("button:has-text('Save')")
+    page.wait_for_url(f"**/dashboards/{dashboard.pk}/")
+
+    klip = Klip.objects.get(dashboard=dashboard)
+    card = f"[data-klip-id='{klip.pk}'][data-state=ready] .js-plotly-plot"
+    page.wait_for_selector(card)
+    bars = page.evaluate(
+        "s => { const gd = document.querySelector(s); return [gd.data[0].x, gd.data[0].y]; }",
+        card,
+    )
+    assert preview == [10.0, 7.0, 0.5]
+    assert bars == [["Apollo", "Borealis", "Cygnus"], [10.0, 7.0, 0.5]]
+    assert page.errors == []

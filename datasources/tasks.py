@@ -58,5 +58,10 @@ def tick() -> list[int]:
 def refresh(run_id: int) -> None:
     from datasources.refresh import refresh_source
 
-    run = refresh_source(run_id)
+    try:
+        run = refresh_source(run_id)
+    except (RefreshRun.DoesNotExist, DataSource.DoesNotExist):
+        # The source was deleted while its run waited or ran; nothing to do.
+        logger.info("refresh dropped run=%s source deleted", run_id)
+        return
     logger.info("refresh task done run=%s status=%s", run.pk, run.status)

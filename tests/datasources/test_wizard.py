@@ -117,6 +117,18 @@ def test_the_wizard_happy_path_saves_and_refreshes(
     assert "Priya Natarajan" in data_page  # a preview row
     assert "&quot;total_entries&quot;: 5" in data_page  # raw JSON, escaped
 
+    edited = owner_client.post(
+        _step(wizard_id, "custom"),
+        {"query_url": "/v2/time_entries?is_running=true"},
+    )
+    assert _wizard_url(edited) == (wizard_id, "data")
+    assert (
+        "is_running=true" in owner_client.get(_step(wizard_id, "data")).content.decode()
+    )
+    owner_client.post(_step(wizard_id, "custom"), {"action": "basic"})
+    assert _state(owner_client, wizard_id)["query_url"] == RECIPE_URL
+    owner_client.get(_step(wizard_id, "data"))
+
     modelled = owner_client.get(_step(wizard_id, "model"))
     assert modelled.status_code == 200
     columns = _state(owner_client, wizard_id)["inferred_columns"]

@@ -1,5 +1,7 @@
 """Invoices (with payments and messages) and estimates of the sandbox account."""
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -116,106 +118,170 @@ def _fee_lines(ds: "Dataset", project_id: int, next_line_id) -> list[dict]:
     ]
 
 
-def _build_invoices(ds: "Dataset") -> list[dict]:
-    from sandbox.data import _issue_date, _month_bounds
+@dataclass
+class _Ids:
+    """Id sequences shared by every invoice of one dataset."""
 
-    line_counter = iter(range(8100001, 8199999))
-    payment_ids = iter(range(6600001, 6699999))
-    message_ids = iter(range(6700001, 6799999))
+    lines: Iterator[int] = field(default_factory=lambda: iter(range(8100001, 8199999)))
+    payments: Iterator[int] = field(
+        default_factory=lambda: iter(range(6600001, 6699999))
+    )
+    messages: Iterator[int] = field(
+        default_factory=lambda: iter(range(6700001, 6799999))
+    )
+
+
+@dataclass
+class _Timeline:
+    """When an invoice was issued, sent, paid or closed, and its resulting state."""
+
+    state: str
+    issue: date
+    paid_date: date
+
+    @property
+    def paid(self) -> bool:
+        return self.state == "paid"
+
+    @property
+    def sent_at(self) -> str | None:
+        return None if self.state == "draft" else _stamp(self.issue, 14, 2)
+
+    @property
+    def closed_at(self) -> str | None:
+        if self.state != "closed":
+            return None
+        return _stamp(self.issue + timedelta(days=60), 9)
+
+
+def _build_invoices(ds: "Dataset") -> list[dict]:
+    ids = _Ids()
     invoices = []
     ds._payments = {}
     ds._messages = {}
     for invoice_id, number, month, client_id, kind in ds.invoice_plan:
-        client = ds.client_specs[client_id]
-        if kind == "time":
-            lines = _time_lines(ds, client_id, month, lambda: next(line_counter))
-        else:
-            lines = _fee_lines(ds, int(kind.split(":")[1]), lambda: next(line_counter))
+        lines = _lines_for(ds, kind, client_id, month, ids)
         if not lines:
             continue
-        issue = _issue_date(month)
-        if issue > ds.today:
-            issue = ds.today
-        state = _state_for(ds, month, client_id)
+
+        client = ds.client_specs[client_id]
         totals = _totals(lines, client)
-        term = client.payment_term_days
-        sent_at = None if state == "draft" else _stamp(issue, 14, 2)
-        paid_date = issue + timedelta(days=9 + invoice_id % 7)
-        if state == "paid" and paid_date > ds.today:
-            state = "open"
-        paid = state == "paid"
-        closed_at = _stamp(issue + timedelta(days=60), 9) if state == "closed" else None
-        partial = state == "open" and client_id == 5300001
-        payments = []
-        if paid or partial:
-            value = totals["amount"] if paid else round(totals["amount"] * 0.4, 2)
-            when = paid_date if paid else issue + timedelta(days=5)
-            payments.append(
-                {
-                    "id": next(payment_ids),
-                    "amount": value,
-                    "paid_at": _stamp(when, 0),
-                    "paid_date": when.isoformat(),
-                    "recorded_by": MAYA,
-                    "recorded_by_email": MAYA_EMAIL,
-                    "notes": "Bank transfer"
-                    if paid
-                    else "Partial payment by bank transfer",
-                    "transaction_id": None,
-                    "created_at": _stamp(when, 10, 5),
-                    "updated_at": _stamp(when, 10, 5),
-                    "payment_gateway": {"id": None, "name": None},
-                }
-            )
-        due_amount = round(totals["amount"] - sum(p["amount"] for p in payments), 2)
-        if state in ("paid", "closed"):
-            due_amount = 0.0
-        updated = max(
-            [_stamp(issue, 14, 0), sent_at or "", closed_at or ""]
-            + [p["created_at"] for p in payments]
+        timeline = _timeline(ds, invoice_id, month, client_id)
+        payments = _payments_for(timeline, totals["amount"], client_id, ids)
+        invoice = _invoice_record(
+            (invoice_id, number, month, kind), client, lines, totals, timeline, payments
         )
-        first, last = _month_bounds(month)
-        invoice = {
-            "id": invoice_id,
-            "client_key": f"{invoice_id:08x}{client_id:08x}{invoice_id * 31:016x}"[:40],
-            "number": number,
-            "purchase_order": f"PO-{5000 + invoice_id % 1000}" if client.tax else "",
-            "amount": totals["amount"],
-            "due_amount": due_amount,
-            "tax": totals["tax"],
-            "tax_amount": totals["tax_amount"],
-            "tax2": totals["tax2"],
-            "tax2_amount": totals["tax2_amount"],
-            "discount": totals["discount"],
-            "discount_amount": totals["discount_amount"],
-            "subject": f"{client.name} - {_month_name(month)}",
-            "notes": "Thank you for your business.",
-            "state": state,
-            "period_start": first.isoformat() if kind == "time" else None,
-            "period_end": last.isoformat() if kind == "time" else None,
-            "issue_date": issue.isoformat(),
-            "due_date": (issue + timedelta(days=term)).isoformat(),
-            "payment_term": f"net {term}",
-            "sent_at": sent_at,
-            "paid_at": _stamp(paid_date, 0) if paid else None,
-            "paid_date": paid_date.isoformat() if paid else None,
-            "closed_at": closed_at,
-            "recurring_invoice_id": None,
-            "created_at": _stamp(issue, 14, 0),
-            "updated_at": updated,
-            "currency": client.currency,
-            "payment_options": ["credit_card"] if client.currency == "USD" else [],
-            "client": {"id": client.id, "name": client.name},
-            "estimate": _estimate_ref(client_id) if kind != "time" else None,
-            "retainer": None,
-            "creator": {"id": catalog.MAYA, "name": MAYA},
-            "line_items": lines,
-        }
+
         invoices.append(invoice)
         ds._payments[invoice_id] = payments
-        ds._messages[invoice_id] = _messages(invoice, client, payments, message_ids)
+        ds._messages[invoice_id] = _messages(invoice, client, payments, ids.messages)
     invoices.sort(key=lambda inv: (inv["issue_date"], inv["id"]), reverse=True)
     return invoices
+
+
+def _lines_for(ds: "Dataset", kind: str, client_id: int, month, ids: _Ids) -> list:
+    if kind == "time":
+        return _time_lines(ds, client_id, month, lambda: next(ids.lines))
+    return _fee_lines(ds, int(kind.split(":")[1]), lambda: next(ids.lines))
+
+
+def _timeline(ds: "Dataset", invoice_id: int, month, client_id: int) -> _Timeline:
+    from sandbox.data import _issue_date
+
+    issue = min(_issue_date(month), ds.today)
+    state = _state_for(ds, month, client_id)
+    paid_date = issue + timedelta(days=9 + invoice_id % 7)
+    if state == "paid" and paid_date > ds.today:
+        state = "open"  # not paid yet as of "today"
+    return _Timeline(state, issue, paid_date)
+
+
+def _payments_for(
+    timeline: _Timeline, amount: float, client_id: int, ids: _Ids
+) -> list[dict]:
+    """Paid invoices: one full payment. Harbor pays open invoices 40 % up front."""
+    partial = timeline.state == "open" and client_id == 5300001
+    if not (timeline.paid or partial):
+        return []
+
+    value = amount if timeline.paid else round(amount * 0.4, 2)
+    when = timeline.paid_date if timeline.paid else timeline.issue + timedelta(days=5)
+    return [
+        {
+            "id": next(ids.payments),
+            "amount": value,
+            "paid_at": _stamp(when, 0),
+            "paid_date": when.isoformat(),
+            "recorded_by": MAYA,
+            "recorded_by_email": MAYA_EMAIL,
+            "notes": "Bank transfer"
+            if timeline.paid
+            else "Partial payment by bank transfer",
+            "transaction_id": None,
+            "created_at": _stamp(when, 10, 5),
+            "updated_at": _stamp(when, 10, 5),
+            "payment_gateway": {"id": None, "name": None},
+        }
+    ]
+
+
+def _invoice_record(
+    plan: tuple,
+    client: catalog.ClientSpec,
+    lines: list[dict],
+    totals: dict,
+    timeline: _Timeline,
+    payments: list[dict],
+) -> dict:
+    from sandbox.data import _month_bounds
+
+    invoice_id, number, month, kind = plan
+    issue, state, paid = timeline.issue, timeline.state, timeline.paid
+    due_amount = round(totals["amount"] - sum(p["amount"] for p in payments), 2)
+    if state in ("paid", "closed"):
+        due_amount = 0.0
+    updated = max(
+        [_stamp(issue, 14, 0), timeline.sent_at or "", timeline.closed_at or ""]
+        + [p["created_at"] for p in payments]
+    )
+    first, last = _month_bounds(month)
+    term = client.payment_term_days
+    return {
+        "id": invoice_id,
+        "client_key": f"{invoice_id:08x}{client.id:08x}{invoice_id * 31:016x}"[:40],
+        "number": number,
+        "purchase_order": f"PO-{5000 + invoice_id % 1000}" if client.tax else "",
+        "amount": totals["amount"],
+        "due_amount": due_amount,
+        "tax": totals["tax"],
+        "tax_amount": totals["tax_amount"],
+        "tax2": totals["tax2"],
+        "tax2_amount": totals["tax2_amount"],
+        "discount": totals["discount"],
+        "discount_amount": totals["discount_amount"],
+        "subject": f"{client.name} - {_month_name(month)}",
+        "notes": "Thank you for your business.",
+        "state": state,
+        "period_start": first.isoformat() if kind == "time" else None,
+        "period_end": last.isoformat() if kind == "time" else None,
+        "issue_date": issue.isoformat(),
+        "due_date": (issue + timedelta(days=term)).isoformat(),
+        "payment_term": f"net {term}",
+        "sent_at": timeline.sent_at,
+        "paid_at": _stamp(timeline.paid_date, 0) if paid else None,
+        "paid_date": timeline.paid_date.isoformat() if paid else None,
+        "closed_at": timeline.closed_at,
+        "recurring_invoice_id": None,
+        "created_at": _stamp(issue, 14, 0),
+        "updated_at": updated,
+        "currency": client.currency,
+        "payment_options": ["credit_card"] if client.currency == "USD" else [],
+        "client": {"id": client.id, "name": client.name},
+        "estimate": _estimate_ref(client.id) if kind != "time" else None,
+        "retainer": None,
+        "creator": {"id": catalog.MAYA, "name": MAYA},
+        "line_items": lines,
+    }
 
 
 def _estimate_ref(client_id: int) -> dict | None:

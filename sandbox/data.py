@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 from sandbox import catalog
 from sandbox.catalog import ClientSpec, ProjectSpec, TaskSpec, UserSpec
@@ -34,6 +35,24 @@ LOCKED_INVOICED = "Item invoiced and locked for this time period"
 LOCKED_APPROVED = "Item Approved and Locked for this Time Period"
 LOCKED_ARCHIVED = "Project is archived"
 AVATAR_URL = "https://cache.example.com/avatars/{slug}.png"
+UA_REF_KEYS = (
+    "id",
+    "is_project_manager",
+    "is_active",
+    "budget",
+    "created_at",
+    "updated_at",
+    "hourly_rate",
+)
+TA_REF_KEYS = (
+    "id",
+    "billable",
+    "is_active",
+    "created_at",
+    "updated_at",
+    "hourly_rate",
+    "budget",
+)
 
 
 def mix64(value: int) -> int:
@@ -113,6 +132,24 @@ class ExpenseQuery:
                 self.updated_since,
             )
         )
+
+
+class Combo(NamedTuple):
+    """What every entry of one (project, user, task) shares, built once."""
+
+    user_ref: dict
+    client_ref: dict
+    project_ref: dict
+    task_ref: dict
+    ua_ref: dict
+    ta_ref: dict
+    billable: bool
+    billable_rate: float | None
+    cost_rate: float
+    budgeted: bool
+    spec: ProjectSpec
+    client: ClientSpec
+    task: TaskSpec
 
 
 class Selection(Sequence):
@@ -386,7 +423,7 @@ class Dataset:
     # ------------------------------------------------------------- daily mix
     def _build_day_mix(self) -> None:
         """Per working day: which projects, users and tasks can book time."""
-        self._combo_static: dict[tuple[int, int, int], tuple] = {}
+        self._combo_static: dict[tuple[int, int, int], Combo] = {}
         self._mix_by_signature: dict[tuple, tuple] = {}
         self.day_mix: list[tuple] = []
         for day in self.days:
@@ -425,7 +462,7 @@ class Dataset:
         archived = self.days_ago(self.task_by_id[task_id].archived)
         return archived is None or day < archived
 
-    def _static_for(self, p_index: int, user_id: int, task_id: int) -> tuple:
+    def combo_for(self, p_index: int, user_id: int, task_id: int) -> "Combo":
         key = (p_index, user_id, task_id)
         cached = self._combo_static.get(key)
         if cached is not None:
@@ -443,45 +480,23 @@ class Dataset:
             "Tasks": ta["hourly_rate"],
             "People": ua["hourly_rate"],
         }.get(spec.bill_by)
-        static = (
-            {"id": user.id, "name": user.name},
-            {"id": client.id, "name": client.name},
-            {"id": spec.id, "name": spec.name},
-            {"id": task.id, "name": task.name},
-            self._assignment_ref(
-                ua,
-                (
-                    "id",
-                    "is_project_manager",
-                    "is_active",
-                    "budget",
-                    "created_at",
-                    "updated_at",
-                    "hourly_rate",
-                ),
-            ),
-            self._assignment_ref(
-                ta,
-                (
-                    "id",
-                    "billable",
-                    "is_active",
-                    "created_at",
-                    "updated_at",
-                    "hourly_rate",
-                    "budget",
-                ),
-            ),
-            billable,
-            rate if billable else None,
-            user.cost_rate,
-            spec.budget_by != "none",
-            spec,
-            client,
-            task,
+        combo = Combo(
+            user_ref={"id": user.id, "name": user.name},
+            client_ref={"id": client.id, "name": client.name},
+            project_ref={"id": spec.id, "name": spec.name},
+            task_ref={"id": task.id, "name": task.name},
+            ua_ref=self._assignment_ref(ua, UA_REF_KEYS),
+            ta_ref=self._assignment_ref(ta, TA_REF_KEYS),
+            billable=billable,
+            billable_rate=rate if billable else None,
+            cost_rate=user.cost_rate,
+            budgeted=spec.budget_by != "none",
+            spec=spec,
+            client=client,
+            task=task,
         )
-        self._combo_static[key] = static
-        return static
+        self._combo_static[key] = combo
+        return combo
 
     # ----------------------------------------------------------- time entries
     def _entry_hash(self, i: int) -> int:
@@ -518,14 +533,7 @@ class Dataset:
         is_billed = billable and self.is_billed_on(k, spec)
         is_closed = (self.today - day).days >= APPROVAL_AFTER_DAYS and i != 0
         archived = self.archived_stamps.get(spec.id)
-        if archived is not None:
-            reason = LOCKED_ARCHIVED
-        elif is_billed:
-            reason = LOCKED_INVOICED
-        elif is_closed:
-            reason = LOCKED_APPROVED
-        else:
-            reason = None
+        reason = _lock_reason(archived is not None, is_billed, is_closed)
         return is_billed, is_closed, reason, archived
 
     def _entry_updated_at(
@@ -545,9 +553,9 @@ class Dataset:
 
     def entry_updated_at(self, i: int) -> str:
         k, p_index, user_id, task_id, _centi, h = self.entry_core(i)
-        static = self._static_for(p_index, user_id, task_id)
-        spec = static[10]
-        flags = self._entry_flags(i, k, spec, static[6])
+        combo = self.combo_for(p_index, user_id, task_id)
+        spec = combo.spec
+        flags = self._entry_flags(i, k, spec, combo.billable)
         return self._entry_updated_at(k, self._entry_created_at(k, h), spec, flags)
 
     def _entry_created_at(self, k: int, h: int) -> str:
@@ -573,9 +581,9 @@ class Dataset:
     def time_entry(self, i: int) -> dict:
         """The generated time entry at index i (0 = newest)."""
         k, p_index, user_id, task_id, centi, h = self.entry_core(i)
-        static = self._static_for(p_index, user_id, task_id)
-        spec, task = static[10], static[12]
-        billable = static[6]
+        combo = self.combo_for(p_index, user_id, task_id)
+        spec, task = combo.spec, combo.task
+        billable = combo.billable
         is_billed, is_closed, reason, _archived = flags = self._entry_flags(
             i, k, spec, billable
         )
@@ -589,12 +597,12 @@ class Dataset:
         return {
             "id": self.entry_id(i),
             "spent_date": self.day_strings[k],
-            "user": static[0],
-            "client": static[1],
-            "project": static[2],
-            "task": static[3],
-            "user_assignment": static[4],
-            "task_assignment": static[5],
+            "user": combo.user_ref,
+            "client": combo.client_ref,
+            "project": combo.project_ref,
+            "task": combo.task_ref,
+            "user_assignment": combo.ua_ref,
+            "task_assignment": combo.ta_ref,
             "hours": hours_centi / 100,
             "hours_without_timer": centi / 100,
             "rounded_hours": ceil_quarter(hours_centi) / 100,
@@ -612,9 +620,9 @@ class Dataset:
             "invoice": invoice,
             "external_reference": self.external_reference_for(spec, task_id, h),
             "billable": billable,
-            "budgeted": static[9],
-            "billable_rate": static[7],
-            "cost_rate": static[8],
+            "budgeted": combo.budgeted,
+            "billable_rate": combo.billable_rate,
+            "cost_rate": combo.cost_rate,
         }
 
     def _entry_matches(self, i: int, query: TimeEntryQuery) -> bool:
@@ -631,7 +639,7 @@ class Dataset:
         if query.task_id is not None and task_id != query.task_id:
             return False
         if query.is_billed is not None:
-            billable = self._static_for(p_index, user_id, task_id)[6]
+            billable = self.combo_for(p_index, user_id, task_id).billable
             if (billable and self.is_billed_on(k, spec)) != query.is_billed:
                 return False
         if query.external_reference_id is not None:
@@ -741,18 +749,18 @@ class Dataset:
         selection = self.select_time_entries(query)
         for i in selection.generated:
             k, p_index, user_id, task_id, centi, _h = self.entry_core(i)
-            static = self._static_for(p_index, user_id, task_id)
-            spec = static[10]
+            combo = self.combo_for(p_index, user_id, task_id)
+            spec = combo.spec
             if i == 0:
                 centi += RUNNING_LIVE_CENTIHOURS
-            billed = static[6] and self.is_billed_on(k, spec)
+            billed = combo.billable and self.is_billed_on(k, spec)
             yield (
                 spec,
                 user_id,
                 task_id,
                 ceil_quarter(centi),
-                static[6],
-                static[7],
+                combo.billable,
+                combo.billable_rate,
                 billed,
             )
         for rec in selection.extras:
@@ -799,17 +807,17 @@ class Dataset:
     ) -> dict:
         """A time entry record built from API input (for the overlay)."""
         p_index = self.project_specs.index(self.project_by_id[project_id])
-        static = self._static_for(p_index, user_id, task_id)
+        combo = self.combo_for(p_index, user_id, task_id)
         running = timer_started_at is not None
         return {
             "id": entry_id,
             "spent_date": spent_date.isoformat(),
-            "user": static[0],
-            "client": static[1],
-            "project": static[2],
-            "task": static[3],
-            "user_assignment": static[4],
-            "task_assignment": static[5],
+            "user": combo.user_ref,
+            "client": combo.client_ref,
+            "project": combo.project_ref,
+            "task": combo.task_ref,
+            "user_assignment": combo.ua_ref,
+            "task_assignment": combo.ta_ref,
             "hours": centi / 100,
             "hours_without_timer": centi / 100,
             "rounded_hours": ceil_quarter(centi) / 100,
@@ -826,10 +834,10 @@ class Dataset:
             "is_running": running,
             "invoice": None,
             "external_reference": external_reference,
-            "billable": static[6],
-            "budgeted": static[9],
-            "billable_rate": static[7],
-            "cost_rate": static[8],
+            "billable": combo.billable,
+            "budgeted": combo.budgeted,
+            "billable_rate": combo.billable_rate,
+            "cost_rate": combo.cost_rate,
         }
 
     # ---------------------------------------------------------------- expenses
@@ -869,49 +877,23 @@ class Dataset:
         k, p_index, user_id, category, h = self.expense_core(j)
         spec = self.project_specs[p_index]
         client = self.client_specs[spec.client_id]
-        user = self.user_by_id[user_id]
         cat_id, cat_name, unit_name, unit_price, _ = catalog.EXPENSE_CATEGORIES[
             category
         ]
         units, total = self.expense_amount(h, category)
         billable = self.expense_billable(spec, h)
-        is_billed = billable and self.is_billed_on(k, spec)
         is_closed = (self.today - self.days[k]).days >= APPROVAL_AFTER_DAYS
-        archived = self.days_ago(spec.archived)
-        reason = (
-            LOCKED_ARCHIVED
-            if archived is not None
-            else LOCKED_INVOICED
-            if is_billed
-            else LOCKED_APPROVED
-            if is_closed
-            else None
-        )
         created_at = stamp(self.days[k], 0, 17 * 60 + (h >> 44) % 300)
-        updated_at = created_at
-        invoice = None
-        if is_billed:
-            ref = self.invoice_ref_for(client.id, _month_key(self.days[k]))
-            if ref is not None:
-                invoice = {"id": ref[0], "number": ref[1]}
-                updated_at = max(updated_at, ref[2])
-        if archived is not None:
-            updated_at = max(updated_at, stamp(archived, 17, 4))
-        ua = self.ua_by_pair[(spec.id, user_id)]
+        is_billed, invoice, updated_at = self._expense_billing(
+            k, spec, billable, created_at
+        )
+
         expense_id = EXPENSE_ID_BASE + (self.expense_count - 1 - j)
-        receipt = None
-        if (h >> 46) % 2 == 0:
-            receipt = {
-                "url": f"https://larkspur.harvestapp.com/expenses/{expense_id}/receipt",
-                "file_name": f"receipt_{expense_id}.pdf",
-                "file_size": 20000 + (h >> 48) % 200000,
-                "content_type": "application/pdf",
-            }
+        notes = _EXPENSE_NOTES[cat_name]
+        reason = _lock_reason(spec.archived is not None, is_billed, is_closed)
         return {
             "id": expense_id,
-            "notes": _EXPENSE_NOTES[cat_name][
-                (h >> 36) % len(_EXPENSE_NOTES[cat_name])
-            ],
+            "notes": notes[(h >> 36) % len(notes)],
             "total_cost": total,
             "units": units,
             "is_closed": is_closed,
@@ -922,19 +904,10 @@ class Dataset:
             "created_at": created_at,
             "updated_at": updated_at,
             "billable": billable,
-            "receipt": receipt,
-            "user": {"id": user.id, "name": user.name},
+            "receipt": _receipt(expense_id, h),
+            "user": {"id": user_id, "name": self.user_by_id[user_id].name},
             "user_assignment": self._assignment_ref(
-                ua,
-                (
-                    "id",
-                    "is_project_manager",
-                    "is_active",
-                    "budget",
-                    "created_at",
-                    "updated_at",
-                    "hourly_rate",
-                ),
+                self.ua_by_pair[(spec.id, user_id)], UA_REF_KEYS
             ),
             "project": {"id": spec.id, "name": spec.name, "code": spec.code},
             "expense_category": {
@@ -950,6 +923,23 @@ class Dataset:
             },
             "invoice": invoice,
         }
+
+    def _expense_billing(
+        self, k: int, spec: ProjectSpec, billable: bool, created_at: str
+    ) -> tuple[bool, dict | None, str]:
+        """(is_billed, invoice reference, updated_at) of an expense on day k."""
+        is_billed = billable and self.is_billed_on(k, spec)
+        updated_at = created_at
+        invoice = None
+        if is_billed:
+            ref = self.invoice_ref_for(spec.client_id, self.month_keys[k])
+            if ref is not None:
+                invoice = {"id": ref[0], "number": ref[1]}
+                updated_at = max(updated_at, ref[2])
+        archived = self.archived_stamps.get(spec.id)
+        if archived is not None:
+            updated_at = max(updated_at, archived)
+        return is_billed, invoice, updated_at
 
     def _expense_matches(self, j: int, query: ExpenseQuery) -> bool:
         k, p_index, user_id, _category, h = self.expense_core(j)
@@ -1056,13 +1046,13 @@ class Dataset:
             k, p_index, user_id, task_id, centi, _h = self.entry_core(i)
             if _month_key(self.days[k]) >= current:
                 continue
-            static = self._static_for(p_index, user_id, task_id)
-            spec = static[10]
-            if not static[6] or not self.is_billed_on(k, spec):
+            combo = self.combo_for(p_index, user_id, task_id)
+            spec = combo.spec
+            if not combo.billable or not self.is_billed_on(k, spec):
                 continue
             key = (spec.client_id, _month_key(self.days[k]))
             lines = totals.setdefault(key, {"time": {}, "expenses": {}})
-            line_key = (spec.id, static[7])
+            line_key = (spec.id, combo.billable_rate)
             lines["time"][line_key] = lines["time"].get(line_key, 0) + ceil_quarter(
                 centi
             )
@@ -1295,6 +1285,28 @@ def _record_matches(rec: dict, query: TimeEntryQuery) -> bool:
         or (rec["external_reference"] or {}).get("id") == query.external_reference_id,
     )
     return all(checks)
+
+
+def _lock_reason(archived: bool, is_billed: bool, is_closed: bool) -> str | None:
+    if archived:
+        return LOCKED_ARCHIVED
+    if is_billed:
+        return LOCKED_INVOICED
+    if is_closed:
+        return LOCKED_APPROVED
+    return None
+
+
+def _receipt(expense_id: int, h: int) -> dict | None:
+    """Half of the expenses carry a receipt."""
+    if (h >> 46) % 2:
+        return None
+    return {
+        "url": f"https://larkspur.harvestapp.com/expenses/{expense_id}/receipt",
+        "file_name": f"receipt_{expense_id}.pdf",
+        "file_size": 20000 + (h >> 48) % 200000,
+        "content_type": "application/pdf",
+    }
 
 
 def _newest_first(rows: list[dict]) -> list[dict]:

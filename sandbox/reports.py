@@ -11,7 +11,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from sandbox import catalog
-from sandbox.data import ExpenseQuery, TimeEntryQuery, _month_key
+from sandbox.catalog import ProjectSpec
+from sandbox.data import Combo, ExpenseQuery, TimeEntryQuery, _month_key
 from sandbox.http import Request, Response, message
 from sandbox.pagination import BadParameter
 from sandbox.params import bool_param, date_param
@@ -266,10 +267,10 @@ class Reports:
                 continue
             if spec.budget_is_monthly and _month_key(ds.days[k]) != month:
                 continue
-            static = ds._static_for(p_index, user_id, task_id)
+            combo = ds.combo_for(p_index, user_id, task_id)
             rounded = ds_rounded(i, centi)
             spent[spec.id][0] += rounded
-            spent[spec.id][1] += rounded * cents(_money_rate(spec, static))
+            spent[spec.id][1] += rounded * cents(_money_rate(spec, combo))
         for rec in selection.extras:
             if rec["project"]["id"] in spent:
                 rounded = round(rec["rounded_hours"] * 100)
@@ -308,11 +309,11 @@ def ds_rounded(i: int, centi: int) -> int:
     return ceil_quarter(centi + (RUNNING_LIVE_CENTIHOURS if i == 0 else 0))
 
 
-def _money_rate(spec, static: tuple) -> float | None:
+def _money_rate(spec: ProjectSpec, combo: Combo) -> float | None:
     """Budget spend in money: billable rate, or the project rate on fixed-fee work."""
-    if not static[6]:
+    if not combo.billable:
         return None
-    return static[7] if static[7] is not None else spec.hourly_rate
+    return combo.billable_rate if combo.billable_rate is not None else spec.hourly_rate
 
 
 def _subject_fields(ds, subject: str, subject_id: int) -> dict:

@@ -1,7 +1,8 @@
 """Which dashboards and Klips a request may see or change.
 
 A dashboard is visible to its owner and, when shared with the workspace, to the
-workspace's members; only its owner changes it. A Klip is always loaded through
+workspace's members; only its owner changes it, and only while their role in the
+workspace is not viewer. A Klip is always loaded through
 its dashboard, so a Klip id paired with another dashboard's id is a 404.
 """
 
@@ -20,10 +21,17 @@ def dashboards_for(request) -> QuerySet[Dashboard]:
     )
 
 
+def can_create(request) -> bool:
+    """Viewers look at dashboards; admins and editors make their own."""
+    return current_membership(request).can_edit
+
+
 def get_dashboard(request, pk: int, edit: bool = False) -> Dashboard:
-    """The dashboard if visible (edit: only to its owner), else 404."""
+    """The dashboard if visible (edit: only to its owner, while not a viewer)."""
     visible = dashboards_for(request)
     if edit:
+        if not can_create(request):
+            raise Http404
         visible = visible.filter(owner=request.user)
     dashboard = visible.filter(pk=pk).first()
     if dashboard is None:

@@ -4,13 +4,14 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from datasources.access import sources_for
 from klips import actions
-from klips.access import dashboards_for, get_dashboard, get_klip
+from klips.access import can_create, dashboards_for, get_dashboard, get_klip
 from klips.forms import DashboardForm, KlipForm, initial_from_klip
 from klips.models import Klip
 from klips.query import QueryError
@@ -32,12 +33,13 @@ def _time_zone(request: HttpRequest) -> str:
 @require_GET
 def dashboard_list(request: HttpRequest) -> HttpResponse:
     membership = current_membership(request)
-    actions.ensure_first_dashboard(membership.workspace, request.user)
+    if membership.can_edit:
+        actions.ensure_first_dashboard(membership.workspace, request.user)
 
     dashboards = dashboards_for(request).select_related("owner")
     mine = [d for d in dashboards if d.owner_id == request.user.pk]
     shared = [d for d in dashboards if d.owner_id != request.user.pk]
-    ctx = {"mine": mine, "shared": shared}
+    ctx = {"mine": mine, "shared": shared, "can_create": membership.can_edit}
     return render(request, "klips/dashboard_list.html", ctx)
 
 
@@ -45,6 +47,8 @@ def dashboard_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def dashboard_create(request: HttpRequest) -> HttpResponse:
     membership = current_membership(request)
+    if not membership.can_edit:
+        raise PermissionDenied("Viewers cannot create dashboards.")
     form = DashboardForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         dashboard = actions.create_dashboard(
@@ -68,7 +72,7 @@ def dashboard_detail(request: HttpRequest, dashboard_id: int) -> HttpResponse:
     ctx = {
         "dashboard": dashboard,
         "klips": klips,
-        "can_edit": dashboard.owner_id == request.user.pk,
+        "can_edit": dashboard.owner_id == request.user.pk and can_create(request),
     }
     return render(request, "klips/dashboard_detail.html", ctx)
 

@@ -113,3 +113,26 @@ def test_it_offers_only_sources_the_user_may_use(
     )
     assert b"Teammate&#x27;s private" not in editor.content
     assert time_entries.name.encode() in editor.content
+
+
+def test_it_lets_a_viewer_look_but_not_build(client, workspace, owned):
+    from tests.conftest import make_user
+    from workspaces.models import Membership
+
+    dashboard, klip = owned
+    dashboard.shared_with_workspace = True
+    dashboard.save()
+    viewer = make_user("viewer@example.com")
+    Membership.objects.create(
+        workspace=workspace, user=viewer, role=Membership.Role.VIEWER
+    )
+    client.force_login(viewer)
+
+    listing = client.get(reverse("klips:dashboard_list"))
+    create = client.post(reverse("klips:dashboard_create"), {"name": "Mine"})
+    data = client.get(reverse("klips:klip_data", args=[dashboard.pk, klip.pk]))
+
+    assert listing.context["mine"] == []
+    assert b"New dashboard" not in listing.content
+    assert create.status_code == 403
+    assert data.status_code == 200

@@ -76,6 +76,11 @@ def _check_characters(raw: str) -> None:
 
 def _check_origin(raw: str, parts) -> None:
     scheme = parts.scheme.lower()
+    if not scheme and parts.netloc:
+        raise DisallowedURL(
+            f"“{parts.netloc[:80]}” is not Harvest's API host; start with "
+            f"https://api.harvestapp.com or just /v2/. {EXAMPLE}"
+        )
     if scheme not in {"http", "https"}:
         raise DisallowedURL(
             f"Only https:// addresses of the Harvest API are allowed, "
@@ -87,8 +92,13 @@ def _check_origin(raw: str, parts) -> None:
             "host), which HarvestDash refuses."
         )
 
+    # Only scheme, host and port are judged here; the path has its own checks
+    # with more precise messages.
     origin = api_origin()
-    if REAL_API_ORIGIN.owns(raw) or origin.owns(raw):
+    authority = f"{parts.scheme}://{parts.netloc}"
+    if REAL_API_ORIGIN.owns(authority + "/v2/") or origin.owns(
+        authority + origin.path_prefix + "/v2/"
+    ):
         return
     host = parts.netloc.rsplit("@", 1)[-1]
     if scheme == "http" and host.split(":")[0].lower() == REAL_API_ORIGIN.host:
@@ -116,12 +126,13 @@ def _checked_path(path: str) -> str:
     segments = path[len("/v2/") :].rstrip("/").split("/")
     if any(segment in {"", ".", ".."} for segment in segments):
         raise DisallowedURL("The path contains empty, “.” or “..” parts.")
-    if not all(SEGMENT.match(segment) for segment in segments):
-        raise DisallowedURL("The path contains characters Harvest paths never have.")
     if segments[0] not in KNOWN_RESOURCES:
         raise DisallowedURL(
-            f"/v2/{segments[0]} is not a Harvest API resource HarvestDash can read."
+            f"/v2/{segments[0][:40]} is not a Harvest API resource HarvestDash "
+            "can read."
         )
+    if not all(SEGMENT.match(segment) for segment in segments):
+        raise DisallowedURL("The path contains characters Harvest paths never have.")
     return "/v2/" + "/".join(segments)
 
 

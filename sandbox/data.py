@@ -423,7 +423,7 @@ class Dataset:
     # ------------------------------------------------------------- daily mix
     def _build_day_mix(self) -> None:
         """Per working day: which projects, users and tasks can book time."""
-        self._combo_static: dict[tuple[int, int, int], Combo] = {}
+        self._combos: dict[tuple[int, int, int], Combo] = {}
         self._mix_by_signature: dict[tuple, tuple] = {}
         self.day_mix: list[tuple] = []
         for day in self.days:
@@ -464,7 +464,7 @@ class Dataset:
 
     def combo_for(self, p_index: int, user_id: int, task_id: int) -> "Combo":
         key = (p_index, user_id, task_id)
-        cached = self._combo_static.get(key)
+        cached = self._combos.get(key)
         if cached is not None:
             return cached
 
@@ -495,7 +495,7 @@ class Dataset:
             client=client,
             task=task,
         )
-        self._combo_static[key] = combo
+        self._combos[key] = combo
         return combo
 
     # ----------------------------------------------------------- time entries

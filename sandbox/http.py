@@ -5,6 +5,8 @@ from typing import Any
 
 import orjson
 
+from sandbox.pagination import BadParameter
+
 JSON_TYPE = "application/json; charset=utf-8"
 INVALID_TOKEN = {
     "error": "invalid_token",
@@ -30,8 +32,11 @@ class Request:
 
         content_type = self.headers.get("content-type", "")
         if "json" in content_type:
-            data = orjson.loads(self.body or b"{}")
-            return {k: v for k, v in data.items()} if isinstance(data, dict) else {}
+            try:
+                data = orjson.loads(self.body or b"{}")
+            except orjson.JSONDecodeError:
+                raise BadParameter("the request body is not valid JSON") from None
+            return dict(data) if isinstance(data, dict) else {}
         return dict(
             parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True)
         )

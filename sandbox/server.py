@@ -26,10 +26,12 @@ from sandbox.http import (
     json_response,
     message,
     not_found,
+    oauth_error,
     redirect,
 )
 from sandbox.knobs import ACTIONS, Knobs
 from sandbox.oauth import IdSide, TokenRegistry, bearer_token, harvest_account_reachable
+from sandbox.pagination import BadParameter
 from sandbox.ratelimit import SlidingWindowLimiter
 
 logger = logging.getLogger(__name__)
@@ -111,7 +113,10 @@ class SandboxApp:
                 return early
 
         if path.startswith("/id/"):
-            return self.id_request(request, logged)
+            try:
+                return self.id_request(request, logged)
+            except BadParameter as problem:
+                return oauth_error("invalid_request", str(problem))
         if path.startswith("/api/"):
             return self.api_request(request, logged, faulty)
         return not_found()

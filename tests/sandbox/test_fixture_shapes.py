@@ -13,13 +13,18 @@ from tests.sandbox.conftest import harvest_headers
 
 
 def _fixture_dir() -> Path:
+    """HARVEST_API_REFERENCE_DIR may name shared/, shared/harvest-api or its fixtures."""
     configured = os.environ.get("HARVEST_API_REFERENCE_DIR")
-    root = (
-        Path(configured)
-        if configured
-        else Path(__file__).resolve().parents[3] / "shared" / "harvest-api"
+    root = Path(configured) if configured else Path(__file__).resolve().parents[3]
+    candidates = [
+        root,
+        root / "fixtures",
+        root / "harvest-api" / "fixtures",
+        root / "shared" / "harvest-api" / "fixtures",
+    ]
+    return next(
+        (c for c in candidates if (c / "users_me.json").is_file()), candidates[-1]
     )
-    return root / "fixtures"
 
 
 FIXTURES = _fixture_dir()

@@ -97,3 +97,15 @@ def test_reset_drops_the_overlay(sb, harvest):
     sb.reset()
 
     assert harvest.json(f"/v2/time_entries/{target['id']}") == target
+
+
+def test_bad_json_gets_422_not_500(sb):
+    response = requests.post(
+        sb.api_base + "/v2/time_entries",
+        data=b"{not json",
+        headers={**harvest_headers(), "Content-Type": "application/json"},
+        timeout=10,
+    )
+
+    assert response.status_code == 422
+    assert "JSON" in response.json()["message"]

@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 WEEK_START_CACHE_SECONDS = 24 * 3600
 PREVIEW_ROWS = 20
 INFER_SAMPLE = 500
+# The raw answer shown in the wizard; a 2,000-record page is megabytes.
+RAW_JSON_CHARS = 20_000
 MAX_PER_PAGE = 2000
 # Harvest endpoints answering one object, not a paginated list.
 OBJECT_PATHS = {"/v2/company", "/v2/users/me"}
@@ -111,6 +113,7 @@ class Preview:
     url: str
     records: list[dict]
     raw_json: str
+    raw_json_truncated: bool
     total_pages: int
     total_entries: int | None
     bucket: str
@@ -140,6 +143,7 @@ def preview(
     )
     body = client.get(url)
     records, key = _records_of(body)
+    raw_json = json.dumps(body, indent=2)
     today = local_today(workspace, connection)
     records = filter_records(records, row_filters, today)
     logger.info(
@@ -151,7 +155,8 @@ def preview(
     return Preview(
         url=url,
         records=records[:PREVIEW_ROWS],
-        raw_json=json.dumps(body, indent=2)[:20000],
+        raw_json=raw_json[:RAW_JSON_CHARS],
+        raw_json_truncated=len(raw_json) > RAW_JSON_CHARS,
         total_pages=(body.get("total_pages") or 1) if key else 1,
         total_entries=body.get("total_entries") if key else 1,
         bucket=bucket_for(url),

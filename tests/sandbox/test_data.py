@@ -190,3 +190,14 @@ def test_get_by_id_matches_the_list(harvest):
 
 def test_time_entry_query_is_hashable_for_the_scan_cache():
     assert hash(TimeEntryQuery(user_id=1)) == hash(TimeEntryQuery(user_id=1))
+
+
+def test_client_task_and_running_filters(harvest):
+    by_client = harvest.json("/v2/time_entries?client_id=5300003")["time_entries"]
+    by_task = harvest.json("/v2/time_entries?task_id=7500007")["time_entries"]
+    stopped = harvest.json("/v2/time_entries?is_running=false")
+
+    assert by_client and {e["client"]["id"] for e in by_client} == {5300003}
+    assert by_task and {e["task"]["name"] for e in by_task} == {"Internal Meeting"}
+    assert all(not e["billable"] and e["billable_rate"] is None for e in by_task)
+    assert stopped["total_entries"] == 299

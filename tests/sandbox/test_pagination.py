@@ -107,3 +107,18 @@ def test_it_answers_an_empty_page_past_the_end(harvest):
     assert page["next_page"] is None
     assert page["previous_page"] == 8
     assert page["total_pages"] == 3
+
+
+def test_it_serves_parallel_requests_consistently(sb, harvest):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fetch(page: int) -> list[int]:
+        caller = type(harvest)(sb)
+        body = caller.json(f"/v2/time_entries?per_page=50&page={page}")
+        return [e["id"] for e in body["time_entries"]]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        pages = list(pool.map(fetch, [1, 2, 3, 4, 5, 6] * 3))
+
+    assert pages[:6] == pages[6:12] == pages[12:]
+    assert len({i for page in pages[:6] for i in page}) == 300

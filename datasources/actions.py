@@ -1,19 +1,19 @@
 """Everything that changes data sources, for views, tasks, the shell and tests."""
 
 import logging
-from datetime import time
+from datetime import datetime, time
 
-from connectors.harvest.query_urls import normalize_query_url
 from django.db import transaction
 from django.utils import timezone
 
 from connectors.harvest.client import HarvestClient
+from connectors.harvest.query_urls import normalize_query_url
 from connectors.models import Connection
 from datasources import relative_dates, storage
 from datasources.fetching import Preview, preview, row_filters_for
 from datasources.modelling import parse_columns
 from datasources.models import DataSource, RefreshRun
-from datasources.refresh import queue_refresh
+from datasources.refresh import LOCK_LEASE, queue_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,20 @@ def _schedule_fields(refresh_minutes: int | None, daily_at: time | None) -> dict
     return {"refresh_minutes": None, "daily_at": daily_at}
 
 
+def _first_run_at(
+    refresh_minutes: int | None, daily_at: time | None, refresh_now: bool
+) -> datetime | None:
+    """When the ticker first looks at a new source.
+
+    With an immediate refresh queued, the ticker only steps in if that run was
+    lost (worker down); the run's outcome sets the real next time.
+    """
+    if not refresh_minutes and daily_at is None:
+        return None
+    now = timezone.now()
+    return now + LOCK_LEASE if refresh_now else now
+
+
 @transaction.atomic
 def create_source(
     *,
@@ -122,6 +136,7 @@ def create_source(
         query_url=normalize_template(query_url),
         columns=columns or [],
         shared_with_workspace=shared_with_workspace,
+        next_run_at=_first_run_at(refresh_minutes, daily_at, refresh_now),
         **_schedule_fields(refresh_minutes, daily_at),
     )
     logger.info(

@@ -1,6 +1,8 @@
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
+
 from datasources.schedule import describe, next_daily, next_run_after
 
 from .conftest import make_source
@@ -52,3 +54,34 @@ def test_next_run_follows_the_sources_schedule(owner, workspace, connection):
     assert describe(every_4h) == "Every 4 hours"
     assert describe(daily) == "Daily at 07:30"
     assert describe(manual) == "Manual only"
+
+
+def test_a_new_source_is_scheduled_as_a_safety_net(
+    owner, workspace, connection, monkeypatch
+):
+    from datasources import actions, tasks
+    from datasources.refresh import LOCK_LEASE
+
+    monkeypatch.setattr(tasks.refresh, "delay", lambda run_id: None)
+    before = timezone.now()
+    common = {
+        "workspace": workspace,
+        "owner": owner,
+        "connection": connection,
+        "account_id": 1122334,
+        "name": "New",
+        "query_url": "/v2/projects",
+    }
+
+    queued_now = actions.create_source(**common, refresh_minutes=60)
+    for_the_ticker = actions.create_source(
+        **common, refresh_minutes=60, refresh_now=False
+    )
+    manual = actions.create_source(**common, refresh_minutes=None)
+
+    assert before + LOCK_LEASE <= queued_now.next_run_at
+    assert queued_now.next_run_at <= timezone.now() + LOCK_LEASE
+    assert before <= for_the_ticker.next_run_at <= timezone.now()
+    assert manual.next_run_at is None
+    assert queued_now.runs.count() == 1
+    assert for_the_ticker.runs.count() == 0

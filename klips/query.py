@@ -269,6 +269,14 @@ def cache_key(compiled: CompiledQuery, version_ids: list[int], time_zone: str) -
 
 def result_columns(spec: KlipSpec, columns: dict[str, Column]) -> list[ResultColumn]:
     """The result's columns; raises SpecError naming a column the model lacks."""
+    reserved = [name for name in spec.referenced_columns() if name.startswith("__")]
+    if reserved:
+        # The engine's own helper columns start with two underscores.
+        raise SpecError(
+            "Column names starting with __ are reserved; rename "
+            + ", ".join(repr(name) for name in reserved)
+            + " in the source's model."
+        )
     missing = [name for name in spec.referenced_columns() if name not in columns]
     if missing:
         raise SpecError(
@@ -338,7 +346,7 @@ def compile_spec(spec: KlipSpec, sides: list[Side], *, today: date) -> CompiledQ
         body = f"SELECT {select} FROM filtered"
         limit = min(spec.limit or LISTING_LIMIT, MAX_LIMIT)
     else:
-        body = _aggregate_body(spec, columns, ctes, params)
+        body = _aggregate_body(spec, ctes, params)
         limit = spec.limit or MAX_LIMIT
 
     order_sql = _order_by(spec)
@@ -352,7 +360,7 @@ def _source_ctes(spec: KlipSpec, sides: list[Side], params: list[Any]) -> list[s
     """`src`: the modelled columns the spec reads, from one source or a join."""
     referenced = spec.referenced_columns()
     if spec.join is None:
-        return [f"src AS ({_side_select(sides[0], referenced, params, '__one')})"]
+        return [f"src AS ({_side_select(sides[0], referenced, params, '1 AS __one')})"]
 
     left, right = sides
     key_type = DUCKDB_TYPES[left.columns[spec.join.left].type]
@@ -383,8 +391,6 @@ def _side_select(
         for name in referenced
         if name in side.columns
     ]
-    if extra == "__one":
-        extra = "1 AS __one"
     select = ", ".join([*parts, extra])
     if side.empty:
         # An empty version's file has no columns to read; an empty table will do.
@@ -401,7 +407,7 @@ def _projection(column: Column, file_paths: set[str]) -> str:
     return f"TRY_CAST({quote(column.path)} AS {duck_type}) AS {quote(column.name)}"
 
 
-def _dimension_sql(group: GroupBy, columns: dict[str, Column]) -> str:
+def _dimension_sql(group: GroupBy) -> str:
     column_sql = quote(group.column)
     if group.bucket is None:
         return column_sql
@@ -415,53 +421,54 @@ def _measure_sql(measure: Measure) -> str:
     return _SQL_AGGREGATES[measure.agg].format(operand)
 
 
-def _aggregate_body(
-    spec: KlipSpec, columns: dict[str, Column], ctes: list[str], params: list[Any]
-) -> str:
-    dimensions = [_dimension_sql(g, columns) for g in spec.group_by]
-    measures = [f"{_measure_sql(m)} AS {quote(m.key)}" for m in spec.measures]
-    source_cte = "filtered"
-    other_flag = "FALSE"
-
+def _aggregate_body(spec: KlipSpec, ctes: list[str], params: list[Any]) -> str:
+    """`grouped`: one row per group, measures aggregated; returns the final SELECT."""
+    dimensions = [_dimension_sql(g) for g in spec.group_by]
+    source_cte, other_flag = "filtered", "FALSE"
     if spec.top_n:
-        first = dimensions[0]
-        ctes.append(
-            f"ranked AS (SELECT {first} AS d, row_number() OVER (ORDER BY "
-            f"{_measure_sql(spec.measures[0])} DESC NULLS LAST, {first}) AS rank "
-            f"FROM filtered GROUP BY 1)"
-        )
-        ctes.append(
-            "labelled AS (SELECT f.*, CASE WHEN r.rank <= ? THEN "
-            f"CAST({first} AS VARCHAR) ELSE ? END AS __top, r.rank > ? AS __other "
-            f"FROM filtered f JOIN ranked r ON r.d IS NOT DISTINCT FROM {first})"
-        )
-        params.extend([spec.top_n, OTHER_LABEL, spec.top_n])
-        dimensions[0] = "__top"
-        source_cte = "labelled"
-        other_flag = "__other"
+        dimensions[0] = _add_top_n(spec, dimensions[0], ctes, params)
+        source_cte, other_flag = "labelled", "__other"
 
     selected = [
         f"{sql} AS {quote(g.key)}"
         for sql, g in zip(dimensions, spec.group_by, strict=True)
     ]
-    selected += [f"{other_flag} AS __other", *measures]
+    selected.append(f"{other_flag} AS __other")
+    selected += [f"{_measure_sql(m)} AS {quote(m.key)}" for m in spec.measures]
     group_sql = ""
     if spec.group_by:
-        ordinals = range(1, len(spec.group_by) + 2)
-        group_sql = " GROUP BY " + ", ".join(str(n) for n in ordinals)
+        # The dimensions and the __other flag, by position.
+        group_sql = " GROUP BY " + ", ".join(
+            str(n) for n in range(1, len(spec.group_by) + 2)
+        )
     ctes.append(
         f"grouped AS (SELECT {', '.join(selected)} FROM {source_cte}{group_sql})"
     )
 
+    keys = [g.key for g in spec.group_by] + [m.key for m in spec.measures]
     formulas = [
         f"{_formula_sql(f.op, f.left, f.right)} AS {quote(f.label)}"
         for f in spec.formulas
     ]
-    keys = [
-        quote(k)
-        for k in [g.key for g in spec.group_by] + [m.key for m in spec.measures]
-    ]
-    return f"SELECT {', '.join(keys + formulas)} FROM grouped"
+    return f"SELECT {', '.join([quote(k) for k in keys] + formulas)} FROM grouped"
+
+
+def _add_top_n(spec: KlipSpec, first: str, ctes: list[str], params: list[Any]) -> str:
+    """Rank the first dimension's groups by the first measure; groups past N are
+    relabelled "Other" (flagged, so a real group named Other stays apart), and
+    the measures are then aggregated from the rows, so averages stay exact."""
+    ctes.append(
+        f"ranked AS (SELECT {first} AS __d, row_number() OVER (ORDER BY "
+        f"{_measure_sql(spec.measures[0])} DESC NULLS LAST, {first}) AS __rank "
+        f"FROM filtered GROUP BY 1)"
+    )
+    ctes.append(
+        "labelled AS (SELECT f.*, CASE WHEN r.__rank <= ? THEN "
+        f"CAST({first} AS VARCHAR) ELSE ? END AS __top, r.__rank > ? AS __other "
+        f"FROM filtered f JOIN ranked r ON r.__d IS NOT DISTINCT FROM {first})"
+    )
+    params.extend([spec.top_n, OTHER_LABEL, spec.top_n])
+    return "__top"
 
 
 def _formula_sql(op: FormulaOp, left: str, right: str) -> str:

@@ -308,3 +308,26 @@ def test_it_compares_datetimes_by_day_in_the_workspace_zone(workspace, owner):
 
     # 23:30 UTC is already 2 December in Berlin.
     assert (utc.rows, berlin.rows) == ([[3.0]], [[1.0]])
+
+
+def test_it_averages_the_other_group_over_its_rows(workspace, owner):
+    hours_by_project = {"A": [10], "B": [8], "C": [1, 1, 1, 5], "D": [4]}
+    source = make_source(
+        workspace,
+        owner,
+        [
+            {"project": {"name": name}, "hours": float(hours)}
+            for name, values in hours_by_project.items()
+            for hours in values
+        ],
+    )
+
+    result = run(
+        source,
+        group_by=[{"column": "Project name"}],
+        measures=[{"column": "Hours", "agg": "avg"}],
+        top_n=2,
+    )
+
+    # Other is C's and D's rows together (2.4), not the mean of their means (3).
+    assert result.rows == [["A", 10.0], ["B", 8.0], ["Other", 2.4]]

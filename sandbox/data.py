@@ -30,6 +30,9 @@ EXPENSE_ID_BASE = 9_900_000
 WINDOW_DAYS = 365
 RUNNING_LIVE_CENTIHOURS = 87
 APPROVAL_AFTER_DAYS = 14
+# Relative amount of work per weekday (Mon..Sun) and per month (Jan..Dec).
+WEEKDAY_WEIGHTS = (1.0, 1.08, 1.08, 1.0, 0.78, 0.3, 0.2)
+MONTH_WEIGHTS = (0.9, 1.0, 1.05, 1.0, 1.0, 0.95, 0.85, 0.65, 1.05, 1.1, 1.05, 0.75)
 MAX_UPDATE_LAG_DAYS = 40  # invoices are issued on the 3rd of the following month
 LOCKED_INVOICED = "Item invoiced and locked for this time period"
 LOCKED_APPROVED = "Item Approved and Locked for this Time Period"
@@ -212,6 +215,8 @@ class Dataset:
         self.overlay = TimeEntryOverlay(self)
 
         self._build_days()
+        self.entry_starts = self._day_starts(self.entry_count)
+        self.expense_starts = self._day_starts(self.expense_count)
         self._build_catalog()
         self._build_day_mix()
         self._plan_invoices()
@@ -235,14 +240,37 @@ class Dataset:
     def days_ago(self, offset: int | None) -> date | None:
         return None if offset is None else self.today - timedelta(days=offset)
 
-    def _first_index_of_day(self, k: int, count: int) -> int:
+    def _day_weights(self) -> list[float]:
+        """Busier midweek, quiet Fridays, August and the year end; a growing agency."""
         width = len(self.days)
-        return (k * count + width - 1) // width
+        weights = []
+        for k, day in enumerate(self.days):
+            weight = WEEKDAY_WEIGHTS[day.weekday()] * MONTH_WEIGHTS[day.month - 1]
+            weight *= 1.1 - 0.25 * k / width
+            weight *= 0.85 + 0.3 * (mix64(self.seed * 7919 + k) % 1000) / 1000
+            weights.append(weight)
+        weights[0] *= 0.5  # today is not over yet
+        return weights
 
-    def day_of_index(self, i: int, count: int) -> int:
-        return i * len(self.days) // count
+    def _day_starts(self, count: int) -> list[int]:
+        """First index of each day (plus the end): items spread by the day weights."""
+        weights = self._day_weights()
+        total = sum(weights)
+        starts = []
+        running = 0.0
+        for weight in weights:
+            starts.append(int(count * running / total))
+            running += weight
+        starts.append(count)
+        if count:
+            starts[1] = max(starts[1], 1)  # today always holds the running timer
+        for k in range(1, len(starts)):
+            starts[k] = max(starts[k], starts[k - 1])
+        return starts
 
-    def index_range(self, start: date | None, end: date | None, count: int) -> range:
+    def index_range(
+        self, start: date | None, end: date | None, starts: list[int]
+    ) -> range:
         """Indices of the items whose day lies in [start, end] (either may be None)."""
         k_lo = 0
         k_hi = len(self.days)
@@ -252,9 +280,7 @@ class Dataset:
             k_hi = bisect.bisect_right(self._neg_ordinals, -start.toordinal())
         if k_hi <= k_lo:
             return range(0)
-        return range(
-            self._first_index_of_day(k_lo, count), self._first_index_of_day(k_hi, count)
-        )
+        return range(starts[k_lo], starts[k_hi])
 
     # ------------------------------------------------------------------ catalog
     def _created(self, days_before: int, hour: int = 14, minute: int = 0) -> str:
@@ -505,7 +531,7 @@ class Dataset:
     def entry_core(self, i: int) -> tuple[int, int, int, int, int, int]:
         """(day index, project index, user id, task id, centihours, hash) of entry i."""
         h = self._entry_hash(i)
-        k = i * len(self.days) // self.entry_count
+        k = bisect.bisect_right(self.entry_starts, i) - 1
         mix = self.day_mix[k]
         p_index, users, tasks = mix[h % len(mix)]
         user_id = users[(h >> 12) % len(users)]
@@ -652,7 +678,7 @@ class Dataset:
 
     def _entry_sort_key(self, i: int) -> tuple[int, int]:
         return (
-            self._neg_ordinals[i * len(self.days) // self.entry_count],
+            self._neg_ordinals[bisect.bisect_right(self.entry_starts, i) - 1],
             -self.entry_id(i),
         )
 
@@ -696,7 +722,7 @@ class Dataset:
             floor = self._updated_since_floor(query.updated_since)
             if floor is not None and (start is None or floor > start):
                 start = floor
-        indices = self.index_range(start, query.to, self.entry_count)
+        indices = self.index_range(start, query.to, self.entry_starts)
         if query.is_running:
             return range(indices.start, min(indices.stop, 1))  # only entry 0 runs
         return indices
@@ -847,7 +873,7 @@ class Dataset:
     def expense_core(self, j: int) -> tuple[int, int, int, int, int]:
         """(day index, project index, user id, category index, hash) of expense j."""
         h = self._expense_hash(j)
-        k = j * len(self.days) // self.expense_count
+        k = bisect.bisect_right(self.expense_starts, j) - 1
         mix = self.day_mix[k]
         p_index, users, _tasks = mix[h % len(mix)]
         user_id = users[(h >> 12) % len(users)]
@@ -960,7 +986,7 @@ class Dataset:
 
     def select_expenses(self, query: ExpenseQuery) -> Selection:
         indices: Sequence[int] = (
-            self.index_range(query.from_, query.to, self.expense_count)
+            self.index_range(query.from_, query.to, self.expense_starts)
             if self.expense_count
             else range(0)
         )

@@ -46,7 +46,7 @@ class Knobs:
     # Faults, applied to requests whose path starts with fault_path_prefix.
     fault_path_prefix: str = "/api/"
     storm_429: int = 0  # answer the next n requests with 429
-    storm_retry_after: int = 2
+    storm_retry_after: int = 2  # <= 0: no Retry-After header at all
     fail_5xx: int = 0  # answer the next n requests with fail_5xx_status
     fail_5xx_rate: float = 0.0  # ...or this share of requests (seeded random)
     fail_5xx_status: int = 503

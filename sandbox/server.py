@@ -247,8 +247,9 @@ class SandboxApp:
 
 
 def throttled_response(retry_after: int, reports: bool) -> Response:
-    """Bodies as in fixtures/error_429.txt: JSON for the general API, text on reports."""
-    headers = {"Retry-After": str(retry_after)}
+    """Bodies as in fixtures/error_429.txt: JSON for the general API, text on reports.
+    A storm with storm_retry_after <= 0 leaves the Retry-After header out."""
+    headers = {"Retry-After": str(retry_after)} if retry_after > 0 else {}
     if reports:
         return Response(429, b"Retry later", "text/plain", headers)
     body = orjson.dumps({"error": "Too Many Requests", "message": "Retry later"})

@@ -45,6 +45,16 @@ def test_a_429_storm_answers_n_requests_then_recovers(sb, harvest):
     assert answers[0].headers["Retry-After"] == "1"
 
 
+def test_a_429_storm_can_leave_out_retry_after(sb, harvest):
+    sb.knobs.storm_429 = 1
+    sb.knobs.storm_retry_after = 0
+
+    response = harvest.get("/v2/company")
+
+    assert response.status_code == 429
+    assert "Retry-After" not in response.headers
+
+
 def test_5xx_for_n_requests(sb, harvest):
     sb.knobs.fail_5xx = 2
     sb.knobs.fail_5xx_status = 502

@@ -88,6 +88,9 @@ class Api:
         add("GET", "estimates", self.estimates)
         add("GET", "estimates/{id}", self.estimate)
         self.reports.register(add)
+        # TODO: invoice/estimate item categories, estimate messages, users/{id}
+        # billable_rates, cost_rates and teammates are not served yet (404); add them
+        # here when a recipe needs them.
 
     def dispatch(self, request: Request, path: str) -> Response:
         allowed = False

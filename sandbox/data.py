@@ -28,6 +28,8 @@ _GENERATIONS = itertools.count(1)
 TIME_ENTRY_ID_BASE = 2_500_000_000
 EXPENSE_ID_BASE = 9_900_000
 WINDOW_DAYS = 365
+# The running timer's live part is fixed rather than wall-clock based, so that the
+# same seed and day give byte-identical answers.
 RUNNING_LIVE_CENTIHOURS = 87
 APPROVAL_AFTER_DAYS = 14
 # Relative amount of work per weekday (Mon..Sun) and per month (Jan..Dec).

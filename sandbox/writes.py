@@ -59,6 +59,9 @@ class TimeEntryWrites:
         )
         return json_response(self.ds.overlay.put(record), 201)
 
+    # TODO: Harvest refuses to edit locked (approved/invoiced) entries for members and
+    # managers; the sandbox lets every caller edit, and written entries never become
+    # billed or appear on invoices.
     def update(self, request: Request) -> Response:
         existing = self.ds.get_time_entry(int(request.params["id"]))
         if existing is None:

@@ -131,8 +131,12 @@ class KlipForm(forms.Form):
         help_text="value=#colour pairs, comma-separated, e.g. 0=#dc2626, 40=#16a34a",
     )
 
-    def __init__(self, *args: Any, sources, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, sources, preserved: dict | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        # Spec parts the editor has no fields for yet (formulas), kept on save.
+        self.preserved = preserved or {}
         self.fields["source"].queryset = sources
         self.fields["join_source"].queryset = sources
         names = column_choices(sources)
@@ -181,6 +185,8 @@ class KlipForm(forms.Form):
             self.chosen_sources.append(data["join_source"])
         try:
             raw = spec_from_form(data, [s.pk for s in self.chosen_sources])
+            if raw.get("measures"):
+                raw.update(self.preserved)
             self.spec = parse_spec(raw)
             sides = sides_for(self.spec, {s.pk: s for s in self.chosen_sources})
             result_columns(self.spec, all_columns(sides))
@@ -300,17 +306,33 @@ def initial_from_klip(klip: Klip) -> dict:
     """Editor fields for a saved Klip (the reverse of spec_from_form)."""
     spec = klip.spec or {}
     initial: dict[str, Any] = {"name": klip.name, "kind": klip.kind}
+    for part in (
+        _initial_sources,
+        _initial_data,
+        _initial_filters,
+        _initial_sort,
+        _initial_look,
+    ):
+        initial.update(part(spec))
+    return initial
+
+
+def _initial_sources(spec: dict) -> dict:
     sources = spec.get("sources") or [None]
-    initial["source"] = sources[0]
+    initial = {"source": sources[0]}
     if len(sources) > 1 and spec.get("join"):
         initial["join_source"] = sources[1]
         initial["join_left"] = spec["join"]["left"]
         initial["join_right"] = spec["join"]["right"]
-    for index, suffix in enumerate(("", "_2")):
-        groups = spec.get("group_by") or []
-        if len(groups) > index:
-            initial[f"group_by{suffix}"] = groups[index]["column"]
-            initial[f"bucket{suffix}"] = groups[index].get("bucket") or ""
+    return initial
+
+
+def _initial_data(spec: dict) -> dict:
+    initial: dict[str, Any] = {"columns": spec.get("columns") or []}
+    groups = spec.get("group_by") or []
+    for group, suffix in zip(groups, ("", "_2"), strict=False):
+        initial[f"group_by{suffix}"] = group["column"]
+        initial[f"bucket{suffix}"] = group.get("bucket") or ""
     measures = spec.get("measures") or []
     initial["agg"] = measures[0]["agg"] if measures else ""
     if measures:
@@ -319,34 +341,40 @@ def initial_from_klip(klip: Klip) -> dict:
     if len(measures) > 1:
         initial["agg_2"] = measures[1]["agg"]
         initial["measure_column_2"] = measures[1].get("column") or ""
-    initial["columns"] = spec.get("columns") or []
-    for row, item in enumerate(spec.get("filters") or [], start=1):
-        if row > FILTER_ROWS:
-            break
+    initial["limit"] = spec.get("limit")
+    initial["top_n"] = spec.get("top_n")
+    return initial
+
+
+def _initial_filters(spec: dict) -> dict:
+    initial = {}
+    filters = (spec.get("filters") or [])[:FILTER_ROWS]
+    for row, item in enumerate(filters, start=1):
         initial[f"filter_column_{row}"] = item["column"]
         if item["op"] == "within":
             initial[f"filter_op_{row}"] = f"within:{item['value']}"
-        else:
-            initial[f"filter_op_{row}"] = item["op"]
-            value = item.get("value")
-            text = ", ".join(map(str, value)) if isinstance(value, list) else value
-            initial[f"filter_value_{row}"] = "" if text is None else text
-    initial.update(_initial_sort(spec))
-    initial["limit"] = spec.get("limit")
-    initial["top_n"] = spec.get("top_n")
-    fmt = spec.get("format") or {}
-    initial["format_kind"] = fmt.get("kind", FormatKind.NUMBER)
-    initial["currency"] = fmt.get("currency", "USD")
-    display = spec.get("display") or {}
-    initial["bar_mode"] = display.get("bar_mode", BarMode.GROUPED)
-    initial["orientation"] = display.get("orientation", Orientation.VERTICAL)
-    initial["donut"] = display.get("donut", False)
-    initial["target"] = spec.get("target")
-    initial["target_label"] = spec.get("target_label", "Target")
-    initial["thresholds"] = ", ".join(
-        f"{t['value']:g}={t['colour']}" for t in spec.get("thresholds") or []
-    )
+            continue
+        initial[f"filter_op_{row}"] = item["op"]
+        value = item.get("value")
+        text = ", ".join(map(str, value)) if isinstance(value, list) else value
+        initial[f"filter_value_{row}"] = "" if text is None else text
     return initial
+
+
+def _initial_look(spec: dict) -> dict:
+    fmt = spec.get("format") or {}
+    display = spec.get("display") or {}
+    thresholds = spec.get("thresholds") or []
+    return {
+        "format_kind": fmt.get("kind", FormatKind.NUMBER),
+        "currency": fmt.get("currency", "USD"),
+        "bar_mode": display.get("bar_mode", BarMode.GROUPED),
+        "orientation": display.get("orientation", Orientation.VERTICAL),
+        "donut": display.get("donut", False),
+        "target": spec.get("target"),
+        "target_label": spec.get("target_label", "Target"),
+        "thresholds": ", ".join(f"{t['value']:g}={t['colour']}" for t in thresholds),
+    }
 
 
 def _initial_sort(spec: dict) -> dict:

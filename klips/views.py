@@ -146,7 +146,11 @@ def _int_param(request: HttpRequest, name: str) -> int:
 def _klip_editor(request: HttpRequest, dashboard, klip) -> HttpResponse:
     sources = sources_for(request).select_related("current_version")
     initial = initial_from_klip(klip) if klip else {"name": "New Klip"}
-    form = KlipForm(request.POST or None, sources=sources, initial=initial)
+    # TODO: formulas have no editor fields yet; a saved Klip keeps its own.
+    preserved = {"formulas": (klip.spec or {}).get("formulas", [])} if klip else {}
+    form = KlipForm(
+        request.POST or None, sources=sources, initial=initial, preserved=preserved
+    )
     if request.method == "POST" and form.is_valid():
         actions.save_klip(
             dashboard,

@@ -354,3 +354,36 @@ def test_it_renders_cards_for_the_grid_without_inline_scripts(
             assert "src=" in tag or 'type="application/json"' in tag, tag
     assert "/static/vendor/plotly-4.1.1.min.js" in text
     assert "/static/vendor/gridstack/gridstack-all-14.1.0.js" in text
+
+
+def test_it_keeps_formulas_when_a_klip_is_edited(
+    owner_client, workspace, owner, time_entries
+):
+    dashboard = make_dashboard(workspace, owner)
+    formula = {"label": "Per entry", "op": "ratio", "left": "Hours", "right": "Count"}
+    klip = make_klip(
+        dashboard,
+        time_entries,
+        kind="table",
+        group_by=[{"column": "Project name"}],
+        measures=[
+            {"column": "Hours", "agg": "sum", "label": "Hours"},
+            {"agg": "count"},
+        ],
+        formulas=[formula],
+    )
+    url = reverse("klips:klip_edit", args=[dashboard.pk, klip.pk])
+    initial = owner_client.get(url).context["form"].initial
+
+    owner_client.post(
+        url,
+        {
+            **{k: v for k, v in initial.items() if v not in (None, [])},
+            "name": "Renamed",
+        },
+    )
+
+    klip.refresh_from_db()
+    assert (klip.name, klip.spec["formulas"]) == ("Renamed", [formula])
+    rows = owner_client.get(reverse("klips:klip_data", args=[dashboard.pk, klip.pk]))
+    assert rows.json()["table"]["rows"][1][3]["v"] == 3.5

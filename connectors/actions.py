@@ -18,6 +18,7 @@ from connectors.harvest.client import HarvestClient
 from connectors.harvest.errors import HarvestError
 from connectors.harvest.tokens import TokenSet
 from connectors.models import Connection
+from connectors.ratelimit import interactive_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,12 @@ def start_oauth(
     request: HttpRequest, next_path: str, reconnect_id: int | None = None
 ) -> str:
     """Remember a fresh state in the session; return Harvest's consent URL."""
+    if not settings.HARVEST_CLIENT_ID or not settings.HARVEST_CLIENT_SECRET:
+        raise OAuthRefused(
+            "Connecting through Harvest sign-in is not set up on this server "
+            "(HARVEST_CLIENT_ID / HARVEST_CLIENT_SECRET). Use a personal access "
+            "token instead, or ask an administrator."
+        )
     state = secrets.token_urlsafe(32)  # 256 bits
     pending = _live_states(request)
     pending[state] = {
@@ -153,14 +160,16 @@ def _live_states(request: HttpRequest) -> dict:
 def identify(access_token: str, auth_kind: str) -> HarvestIdentity:
     """Who the token belongs to, from the accounts endpoint and /v2/users/me."""
     probe = Connection(auth_kind=auth_kind, access_token=access_token)
-    answer = HarvestClient(probe).identity()
+    answer = HarvestClient(probe, limiter=interactive_limiter()).identity()
     accounts = [account.model_dump() for account in answer.accounts]
     harvest_ids = [a["id"] for a in accounts if a["product"] == "harvest"]
     if not harvest_ids:
         raise NoHarvestAccount()
 
     probe.accounts = accounts
-    me = HarvestClient(probe, account_id=harvest_ids[0]).me()
+    me = HarvestClient(
+        probe, account_id=harvest_ids[0], limiter=interactive_limiter()
+    ).me()
     return HarvestIdentity(
         identity_id=answer.user.id if answer.user else None,
         accounts=accounts,
@@ -291,7 +300,7 @@ def delete_connection(connection: Connection) -> int:
 
 def refresh_accounts(connection: Connection) -> list[dict]:
     """Harvest-product accounts, fetched live and cached on the row."""
-    accounts = HarvestClient(connection).accounts()
+    accounts = HarvestClient(connection, limiter=interactive_limiter()).accounts()
     connection.accounts = accounts
     connection.save(update_fields=["accounts"])
     return [a for a in accounts if a["product"] == "harvest"]

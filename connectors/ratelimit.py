@@ -49,6 +49,7 @@ REPORTS_PREFIX = "/v2/reports/"
 # Longer than the reports window, so a request that waits its turn is never
 # refused in normal operation.
 MAX_WAIT_SECONDS = 20 * 60
+INTERACTIVE_MAX_WAIT_SECONDS = 20
 
 
 def bucket_for_path(path: str) -> str:
@@ -266,3 +267,17 @@ def store_from_url(url: str, prefix: str | None = None) -> Store:
 def shared_limiter() -> HarvestRateLimiter:
     """The process-wide limiter over settings.RATE_LIMIT_STORE."""
     return HarvestRateLimiter(store_from_url(settings.RATE_LIMIT_STORE))
+
+
+@cache
+def interactive_limiter() -> HarvestRateLimiter:
+    """The same shared counters, for requests a person waits on in the browser.
+
+    A web request gives up after INTERACTIVE_MAX_WAIT_SECONDS with Throttled
+    (shown as "try again in a few minutes") instead of hanging on a long
+    Retry-After that a background refresh would simply sit out.
+    """
+    return HarvestRateLimiter(
+        store_from_url(settings.RATE_LIMIT_STORE),
+        max_wait_seconds=INTERACTIVE_MAX_WAIT_SECONDS,
+    )

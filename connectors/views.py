@@ -47,7 +47,7 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def connect_harvest(request: HttpRequest) -> HttpResponse:
     current_membership(request)
     next_path = actions.safe_next_path(request, request.GET.get("next"))
-    return redirect(actions.start_oauth(request, next_path))
+    return _redirect_to_consent(request, next_path)
 
 
 @login_required
@@ -55,7 +55,17 @@ def connect_harvest(request: HttpRequest) -> HttpResponse:
 def connection_reconnect(request: HttpRequest, pk: int) -> HttpResponse:
     connection = get_connection(request, pk)
     next_path = actions.safe_next_path(request, request.GET.get("next"))
-    return redirect(actions.start_oauth(request, next_path, connection.pk))
+    return _redirect_to_consent(request, next_path, connection.pk)
+
+
+def _redirect_to_consent(
+    request: HttpRequest, next_path: str, reconnect_id: int | None = None
+) -> HttpResponse:
+    try:
+        return redirect(actions.start_oauth(request, next_path, reconnect_id))
+    except HarvestError as error:
+        messages.error(request, error.user_message)
+        return redirect(LIST)
 
 
 @login_required

@@ -211,8 +211,7 @@ class HarvestClient:
         refreshed = False
         throttled = 0
         attempts = 0
-        if origin == api_origin():
-            tokens.ensure_fresh(self.connection)
+        tokens.ensure_fresh(self.connection)
 
         while True:
             answer = self._send_with_retries(url, origin, path, endpoint)

@@ -8,7 +8,12 @@ import pytest
 from django.utils import timezone
 
 from connectors.models import Connection
-from connectors.ratelimit import HarvestRateLimiter, SQLiteStore, shared_limiter
+from connectors.ratelimit import (
+    HarvestRateLimiter,
+    SQLiteStore,
+    interactive_limiter,
+    shared_limiter,
+)
 
 FIXTURES = Path("/work/shared/harvest-api/fixtures")
 API = "https://api.harvestapp.com"
@@ -31,8 +36,10 @@ def harvest_settings(settings, tmp_path):
     settings.DATA_DIR = tmp_path
     settings.RATE_LIMIT_STORE = f"sqlite:///{tmp_path / 'ratelimit.sqlite3'}"
     shared_limiter.cache_clear()
+    interactive_limiter.cache_clear()
     yield settings
     shared_limiter.cache_clear()
+    interactive_limiter.cache_clear()
 
 
 @pytest.fixture

@@ -170,3 +170,12 @@ def test_connect_ignores_an_offsite_next(owner_client, next_path):
 
     pending = owner_client.session["harvest_oauth_states"]
     assert [entry["next"] for entry in pending.values()] == ["/connections/"]
+
+
+def test_connect_without_an_oauth_app_says_so(owner_client, settings):
+    settings.HARVEST_CLIENT_ID = ""
+
+    response = owner_client.get(reverse("connectors:connect_harvest"), follow=True)
+
+    assert "not set up on this server" in response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("connectors:connection_list")

@@ -68,7 +68,7 @@ class Origin:
             return False
         if (parts.hostname or "") != self.host:
             return False
-        if (port or DEFAULT_PORTS.get(self.scheme)) != self.port:
+        if (port if port is not None else DEFAULT_PORTS[self.scheme]) != self.port:
             return False
         return _is_plain_path_under(parts.path, self.path_prefix)
 

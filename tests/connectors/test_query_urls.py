@@ -91,6 +91,7 @@ HOSTILE = [
     # ports
     ("https://api.harvestapp.com:8443/v2/clients", "not Harvest's API host"),
     ("https://api.harvestapp.com:80/v2/clients", "not Harvest's API host"),
+    ("https://api.harvestapp.com:0/v2/clients", "not Harvest's API host"),
     ("https://api.harvestapp.com:0443/v2/clients", None),
     ("https://api.harvestapp.com:99999/v2/clients", "not Harvest's API host"),
     ("https://api.harvestapp.com:/v2/clients", None),

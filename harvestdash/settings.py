@@ -212,6 +212,11 @@ STORAGES = {
     },
 }
 DATASET_CACHE_DIR = DATA_DIR / "dataset-cache"
+# How long a refresh holds its source (and collection mirror) before a dead
+# worker's claim lapses; renewed on every page. Short in fault tests.
+REFRESH_LEASE_SECONDS = env_int("REFRESH_LEASE_SECONDS", 30 * 60)
+# Collection mirrors re-list everything this often to drop deleted records.
+MIRROR_FULL_PASS_HOURS = env_int("MIRROR_FULL_PASS_HOURS", 24)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"

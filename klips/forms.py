@@ -12,6 +12,7 @@ from django import forms
 from datasources.models import DataSource
 from klips.models import Dashboard, Klip
 from klips.query import QueryError, all_columns, check_join, result_columns, sides_for
+from klips.render import check_kind
 from klips.spec import (
     Aggregation,
     BarMode,
@@ -191,6 +192,7 @@ class KlipForm(forms.Form):
             sides = sides_for(self.spec, {s.pk: s for s in self.chosen_sources})
             result_columns(self.spec, all_columns(sides))
             check_join(self.spec, sides)
+            check_kind(data["kind"], self.spec)
         except (SpecError, QueryError, ValueError) as error:
             raise forms.ValidationError(str(error)) from None
         return data

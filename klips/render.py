@@ -21,6 +21,7 @@ from klips.spec import (
     KlipSpec,
     NumberFormat,
     Orientation,
+    SpecError,
 )
 
 logger = logging.getLogger(__name__)
@@ -109,8 +110,19 @@ def _hover(fmt: NumberFormat, axis: str) -> str:
 # Entry point ------------------------------------------------------------------
 
 
+def check_kind(kind: str, spec: KlipSpec) -> None:
+    """SpecError when the spec lacks what this kind of Klip draws."""
+    if kind == "table":
+        return
+    if not spec.measures:
+        raise SpecError(f"A {kind} Klip needs a measure (an aggregation of a column)")
+    if kind in {"heatmap", "scatter"} and not spec.group_by:
+        raise SpecError(f"A {kind} Klip needs a group-by column")
+
+
 def render(kind: str, spec: KlipSpec, result: QueryResult) -> dict:
     """The browser payload: {"kind", "figure"} or {"kind", "table"}, plus "empty"."""
+    check_kind(kind, spec)
     if kind == "table":
         return {
             "kind": kind,

@@ -29,6 +29,8 @@ def _isolated_storage_and_cache(settings, tmp_path):
     }
     settings.DATASET_CACHE_DIR = tmp_path / "dataset-cache"
     settings.ROOT_URLCONF = "tests.klips.urls"
+    # Personas are made per test; the real hasher would dominate the run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def write_version(source: DataSource, records: list[dict]) -> DataVersion:

@@ -5,7 +5,7 @@ import pytest
 
 from klips.query import run_klip
 from klips.render import escape_text, format_value, render
-from klips.spec import NumberFormat, parse_spec
+from klips.spec import NumberFormat, SpecError, parse_spec
 from tests.klips.conftest import make_source
 
 TODAY = date(2026, 12, 9)
@@ -259,3 +259,36 @@ def test_it_formats_values():
     assert format_value(12.345, NumberFormat(kind="percent")) == "12.3%"
     assert format_value(1234, NumberFormat(kind="integer")) == "1,234"
     assert escape_text("<a & b>") == "&lt;a &amp; b&gt;"
+
+
+SHAPES = {
+    "total": {"measures": [{"column": "Hours", "agg": "sum"}]},
+    "one group": BY_PROJECT,
+    "two groups": {
+        "group_by": [{"column": "Project name"}, {"column": "User name"}],
+        "measures": [{"column": "Hours", "agg": "avg"}, {"agg": "count"}],
+    },
+    "listing": {"columns": ["Project name", "Hours"]},
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize(
+    "kind",
+    ["bar", "line", "area", "pie", "gauge", "number", "scatter", "heatmap", "table"],
+)
+def test_it_draws_every_kind_or_says_what_it_needs(time_entries, kind, shape):
+    from klips.render import check_kind
+
+    parsed = parse_spec({"sources": [time_entries.pk], **SHAPES[shape]})
+    try:
+        check_kind(kind, parsed)
+    except SpecError as error:
+        assert shape in {"total", "listing"}
+        assert str(error).startswith(f"A {kind} Klip needs a")
+        return
+
+    result = payload(kind, time_entries, **SHAPES[shape])
+
+    assert result["empty"] is None
+    assert ("table" if kind == "table" else "figure") in result

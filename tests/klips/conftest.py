@@ -28,7 +28,6 @@ def _isolated_storage_and_cache(settings, tmp_path):
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     }
     settings.DATASET_CACHE_DIR = tmp_path / "dataset-cache"
-    settings.ROOT_URLCONF = "tests.klips.urls"
     # Personas are made per test; the real hasher would dominate the run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -87,10 +87,13 @@ class Api:
         add("GET", "invoices/{id}/messages", self._invoice_child("messages"))
         add("GET", "estimates", self.estimates)
         add("GET", "estimates/{id}", self.estimate)
+        add("GET", "invoice_item_categories", self._lister("invoice_item_categories"))
+        add("GET", "estimate_item_categories", self._lister("estimate_item_categories"))
+        add("GET", "estimates/{id}/messages", self.estimate_messages)
+        for kind in ("billable", "cost"):
+            add("GET", f"users/{{user_id}}/{kind}_rates", self._user_rates(kind))
+        add("GET", "users/{user_id}/teammates", self.teammates)
         self.reports.register(add)
-        # TODO: invoice/estimate item categories, estimate messages, users/{id}
-        # billable_rates, cost_rates and teammates are not served yet (404); add them
-        # here when a recipe needs them.
 
     def dispatch(self, request: Request, path: str) -> Response:
         allowed = False
@@ -284,6 +287,35 @@ class Api:
             return self.paged(request, f"invoice_{kind}", rows, "cursor")
 
         return handler
+
+    def estimate_messages(self, request: Request) -> Response:
+        if self.member:
+            return forbidden()
+        estimate_id = int(request.params["id"])
+        if not any(e["id"] == estimate_id for e in self.ds.estimates()):
+            return not_found()
+        rows = _filter_rows(self.ds.estimate_messages(estimate_id), request.query)
+        return self.paged(request, "estimate_messages", rows, "cursor")
+
+    def _user_rates(self, kind: str) -> Handler:
+        def handler(request: Request) -> Response:
+            user_id = int(request.params["user_id"])
+            if self.member:
+                return forbidden()
+            if self.ds.user(user_id) is None:
+                return not_found()
+            rows = self.ds.rates(user_id, kind)
+            return self.paged(request, f"{kind}_rates", rows, "cursor")
+
+        return handler
+
+    def teammates(self, request: Request) -> Response:
+        user_id = int(request.params["user_id"])
+        if self.member:
+            return forbidden()
+        if self.ds.user(user_id) is None:
+            return not_found()
+        return self.paged(request, "teammates", self.ds.teammates(user_id), "cursor")
 
     def estimates(self, request: Request) -> Response:
         if self.member:

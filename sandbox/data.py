@@ -1216,6 +1216,120 @@ class Dataset:
             rows.append(row)
         return _newest_first(rows)
 
+    def invoice_item_categories(self) -> list[dict]:
+        rows = [
+            (1, "Hours", True, False),
+            (2, "Service", True, False),
+            (3, "Product", False, True),
+            (4, "Expense", False, True),
+        ]
+        return _newest_first(
+            [
+                {
+                    "id": 4900000 + n,
+                    "name": name,
+                    "use_as_service": service,
+                    "use_as_expense": expense,
+                    "created_at": self._created(431, 9, n),
+                    "updated_at": self._created(431, 9, n),
+                }
+                for n, name, service, expense in rows
+            ]
+        )
+
+    def estimate_item_categories(self) -> list[dict]:
+        names = ("Service", "Product", "Discovery")
+        return _newest_first(
+            [
+                {
+                    "id": 4950000 + n,
+                    "name": name,
+                    "created_at": self._created(431, 9, 10 + n),
+                    "updated_at": self._created(431, 9, 10 + n),
+                }
+                for n, name in enumerate(names, start=1)
+            ]
+        )
+
+    def rates(self, user_id: int, kind: str) -> list[dict]:
+        """A user's billable or cost rate history: one raise half a year ago."""
+        user = self.user_by_id[user_id]
+        current = user.rate if kind == "billable" else user.cost_rate
+        changed = self.today - timedelta(days=180)
+        joined = self.today - timedelta(days=user.created)
+        base = 6100000 if kind == "billable" else 6200000
+        history = [
+            (1, round(current * 0.9, 2), joined, changed - timedelta(days=1)),
+            (2, current, changed, None),
+        ]
+        return _newest_first(
+            [
+                {
+                    "id": base + user_id % 10000 * 10 + n,
+                    "amount": amount,
+                    "start_date": start.isoformat(),
+                    "end_date": _iso(end),
+                    "created_at": stamp(start, 9),
+                    "updated_at": stamp(start, 9),
+                }
+                for n, amount, start, end in history
+            ]
+        )
+
+    def teammates(self, user_id: int) -> list[dict]:
+        """Managers manage the members on their projects; others manage nobody."""
+        if "manager" not in self.user_by_id[user_id].access_roles:
+            return []
+        projects = {
+            ua["project"]["id"]
+            for ua in self.user_assignment_records
+            if ua["user"]["id"] == user_id
+        }
+        mates = {
+            ua["user"]["id"]
+            for ua in self.user_assignment_records
+            if ua["project"]["id"] in projects and ua["user"]["id"] != user_id
+        }
+        return [
+            {
+                "id": u.id,
+                "first_name": u.first_name,
+                "last_name": u.last_name,
+                "email": u.email,
+            }
+            for u in self.user_specs
+            if u.id in mates and "member" in u.access_roles
+        ]
+
+    def estimate_messages(self, estimate_id: int) -> list[dict]:
+        estimate = next((e for e in self.estimates() if e["id"] == estimate_id), None)
+        if estimate is None or estimate["sent_at"] is None:
+            return []
+        events = [(estimate["sent_at"], "send")]
+        if estimate["accepted_at"]:
+            events.append((estimate["accepted_at"], "accept"))
+        if estimate["declined_at"]:
+            events.append((estimate["declined_at"], "decline"))
+        rows = []
+        for n, (when, event) in enumerate(events, start=1):
+            rows.append(
+                {
+                    "id": 6800000 + estimate_id % 10000 * 10 + n,
+                    "sent_by": "Maya Okafor",
+                    "sent_by_email": "maya.okafor@example.com",
+                    "sent_from": "Maya Okafor",
+                    "sent_from_email": "maya.okafor@example.com",
+                    "send_me_a_copy": False,
+                    "created_at": when,
+                    "updated_at": when,
+                    "recipients": [],
+                    "event_type": event,
+                    "subject": f"Estimate {estimate['number']}",
+                    "body": "",
+                }
+            )
+        return _newest_first(rows)
+
     # ----------------------------------------------------- invoices/estimates
     def invoices(self) -> list[dict]:
         with self._lock:

@@ -83,3 +83,33 @@ def test_roles_list_their_users(harvest):
         catalog.LUIS,
         catalog.TOMAS,
     }
+
+
+def test_item_categories_rates_teammates_and_estimate_messages(harvest):
+    accepted = next(e for e in DS.estimates() if e["state"] == "accepted")
+
+    invoice_categories = harvest.json("/v2/invoice_item_categories")
+    estimate_categories = harvest.json("/v2/estimate_item_categories")
+    messages = harvest.json(f"/v2/estimates/{accepted['id']}/messages")
+    rates = harvest.json(f"/v2/users/{catalog.PRIYANKA}/billable_rates")
+    costs = harvest.json(f"/v2/users/{catalog.PRIYANKA}/cost_rates")
+    mates = harvest.json(f"/v2/users/{catalog.GRACE}/teammates")["teammates"]
+
+    assert {c["name"] for c in invoice_categories["invoice_item_categories"]} >= {
+        "Service",
+        "Product",
+    }
+    assert estimate_categories["total_entries"] == 3
+    assert [m["event_type"] for m in messages["estimate_messages"]] == [
+        "accept",
+        "send",
+    ]
+    assert rates["billable_rates"][0] == {
+        **rates["billable_rates"][0],
+        "amount": 150.0,
+        "end_date": None,
+    }
+    assert costs["cost_rates"][0]["amount"] == 70.0
+    assert catalog.PRIYANKA in {m["id"] for m in mates}
+    assert catalog.MAYA not in {m["id"] for m in mates}
+    assert harvest.json(f"/v2/users/{catalog.PRIYANKA}/teammates")["teammates"] == []

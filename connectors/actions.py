@@ -227,6 +227,8 @@ def reconnect_connection(
     with transaction.atomic():
         for name, value in _identity_fields(identity).items():
             setattr(connection, name, value)
+        # Reconnecting always goes through OAuth, also for a former PAT.
+        connection.auth_kind = Connection.AuthKind.OAUTH
         connection.save()
         tokens.save_tokens(connection, token_set)
     logger.info("connection reconnected connection=%s", connection.pk)

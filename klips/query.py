@@ -147,11 +147,12 @@ def run_klip(
 ) -> QueryResult:
     """The Klip's rows, from the cache when its data version was queried before."""
     sides = sides_for(spec, sources)
-    out_columns = result_columns(spec, all_columns(sides))
-    check_join(spec, sides)
     versions = [side.source.current_version for side in sides]
     if None in versions:
-        return QueryResult(out_columns, [], reason=NEVER_REFRESHED)
+        # Until the first refresh a source may have no modelled columns at all.
+        return QueryResult(_columns_if_known(spec, sides), [], reason=NEVER_REFRESHED)
+    out_columns = result_columns(spec, all_columns(sides))
+    check_join(spec, sides)
     version_ids = [version.pk for version in versions]
     if sides[0].empty:
         return QueryResult(out_columns, [], reason=NO_ROWS, version_ids=version_ids)
@@ -182,6 +183,13 @@ def run_klip(
     )
     cache.set(key, result.to_dict(), CACHE_SECONDS)
     return result
+
+
+def _columns_if_known(spec: KlipSpec, sides: list[Side]) -> list[ResultColumn]:
+    try:
+        return result_columns(spec, all_columns(sides))
+    except SpecError:
+        return []
 
 
 def sides_for(spec: KlipSpec, sources: dict[int, DataSource]) -> list[Side]:

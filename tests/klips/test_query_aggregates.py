@@ -331,3 +331,15 @@ def test_it_averages_the_other_group_over_its_rows(workspace, owner):
 
     # Other is C's and D's rows together (2.4), not the mean of their means (3).
     assert result.rows == [["A", 10.0], ["B", 8.0], ["Other", 2.4]]
+
+
+def test_it_reports_a_never_refreshed_source_before_its_columns_exist(workspace, owner):
+    source = make_source(workspace, owner, None, columns=[])
+
+    result = run(
+        source,
+        group_by=[{"column": "Project name"}],
+        measures=[{"column": "Hours", "agg": "sum"}],
+    )
+
+    assert (result.columns, result.rows, result.reason) == ([], [], NEVER_REFRESHED)

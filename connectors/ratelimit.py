@@ -112,6 +112,9 @@ class SQLiteStore:
 
     def touch(self, key: str, rate: Rate) -> None:
         # Old rows are deleted by the library's leaker thread.
+        # TODO: the empty table of a token or account that is gone stays in the
+        # file (a few KB each); a periodic VACUUM/DROP of empty tables would
+        # remove them. Not needed on Redis, whose keys expire.
         return None
 
     def blocked_until(self, token_hash: str) -> float:
@@ -196,6 +199,9 @@ class HarvestRateLimiter:
         keys = [f"{bucket}:token:{token_hash}"]
         if account_id is not None:
             keys.append(f"{bucket}:account:{account_id}")
+        # Slots are taken one after the other: a request waiting for its
+        # account slot has already used a token slot. That errs on the slow,
+        # safe side, and needs no lock spanning two buckets.
         for key in keys:
             self._take_slot(key, deadline)
 

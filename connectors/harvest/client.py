@@ -326,6 +326,10 @@ class HarvestClient:
         logger.info(
             "harvest 401 connection=%s endpoint=%s", self.connection.pk, endpoint
         )
+        # TODO: Harvest also answers 401 for an account id the token cannot
+        # reach (REFERENCE.md §9.1), so a PAT used with a stale account id is
+        # marked "needs reconnect". Telling the two apart needs a probe of the
+        # accounts endpoint first; drop this note once that probe exists.
         if self.connection.pk is None:
             # A connection being created (OAuth callback, PAT form): nothing to
             # refresh or mark, the user simply has to try again.

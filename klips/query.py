@@ -48,6 +48,7 @@ from klips.spec import (
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 7 * 24 * 3600
+QUERY_MEMORY = "1GB"
 LISTING_LIMIT = 1000
 NEVER_REFRESHED = "never refreshed"
 NO_ROWS = "no rows"
@@ -617,7 +618,8 @@ def _calendar_window(window: RelativeWindow, today: date) -> tuple[date, date]:
 
 
 def execute(compiled: CompiledQuery, time_zone: str = "UTC") -> QueryResult:
-    connection = duckdb.connect(":memory:")
+    # Bounded so that several dashboards loading at once cannot exhaust memory.
+    connection = duckdb.connect(":memory:", config={"memory_limit": QUERY_MEMORY})
     try:
         connection.execute(f"SET TimeZone = '{_zone(time_zone).key}'")
         raw_rows = connection.execute(compiled.sql, compiled.params).fetchall()

@@ -200,6 +200,8 @@ class KlipForm(forms.Form):
 
 def column_choices(sources) -> list[str]:
     """Every column name a Klip on these sources may use, joined ones included."""
+    # TODO: the pickers list hidden columns too and do not narrow by type (numbers
+    # for sum/avg, dates for buckets); clean() rejects a wrong type with a message.
     names = {column["name"] for source in sources for column in source.columns or []}
     joined = {
         f"{source.name}: {column['name']}"

@@ -13,7 +13,7 @@ from datasources import relative_dates, storage
 from datasources.fetching import Preview, preview, row_filters_for
 from datasources.modelling import parse_columns
 from datasources.models import DataSource, RefreshRun
-from datasources.refresh import LOCK_LEASE, queue_refresh
+from datasources.refresh import lock_lease, queue_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def _first_run_at(
     if not refresh_minutes and daily_at is None:
         return None
     now = timezone.now()
-    return now + LOCK_LEASE if refresh_now else now
+    return now + lock_lease() if refresh_now else now
 
 
 @transaction.atomic

@@ -121,3 +121,39 @@ class RefreshRun(models.Model):
         if self.started_at and self.finished_at:
             return int((self.finished_at - self.started_at).total_seconds() * 1000)
         return None
+
+
+class Mirror(models.Model):
+    """A local copy of one Harvest collection, kept for every source built on it.
+
+    The records live in a Parquet file (`file_name` in default storage); this
+    row holds what the next sync needs: the watermark for `updated_since` and
+    when everything was last re-listed (Harvest never reports deletions).
+    """
+
+    connection = models.ForeignKey(
+        "connectors.Connection", on_delete=models.CASCADE, related_name="mirrors"
+    )
+    account_id = models.BigIntegerField()
+    # The collection's path below /v2/, e.g. "time_entries".
+    collection = models.SlugField(max_length=50)
+    file_name = models.CharField(max_length=500, blank=True)
+    row_count = models.PositiveIntegerField(default=0)
+    byte_size = models.PositiveBigIntegerField(default=0)
+    # The newest updated_at seen (never later than the sync's start).
+    watermark = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    last_full_at = models.DateTimeField(null=True, blank=True)
+    last_sync_requests = models.PositiveIntegerField(default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "account_id", "collection"],
+                name="one_mirror_per_collection",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection} of account {self.account_id} ({self.row_count})"

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -17,7 +18,7 @@ from django.utils import timezone
 from connectors.catalog import get_recipe
 from connectors.harvest.client import HarvestClient
 from connectors.harvest.errors import HarvestError, TokenInvalid
-from datasources import notifications, schedule, storage
+from datasources import mirrors, notifications, schedule, storage
 from datasources.fetching import (
     filtered_pages,
     local_today,
@@ -30,9 +31,6 @@ from datasources.presentation import ordered_columns
 
 logger = logging.getLogger(__name__)
 
-# How long a refresh may hold its source's lock before another may take over
-# (a worker that died mid-run must not block its source for ever).
-LOCK_LEASE = timedelta(minutes=30)
 INFER_SAMPLE = 500
 UNEXPECTED_FAILURE = (
     "Refreshing failed unexpectedly; the previous data stays in place. "
@@ -45,12 +43,19 @@ class SourceNotReady(HarvestError):
     default_message = "This source has no connection; pick one in its settings."
 
 
+def lock_lease() -> timedelta:
+    """How long a refresh holds its source before another may take over (a
+    worker that died mid-run must not block its source for ever); renewed on
+    every page."""
+    return timedelta(seconds=settings.REFRESH_LEASE_SECONDS)
+
+
 def _acquire_lock(source_id: int, now) -> bool:
     """Claims the source for one refresh, atomically across processes."""
     claimed = (
         DataSource.objects.filter(pk=source_id)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + LOCK_LEASE)
+        .update(claimed_until=now + lock_lease())
     )
     return claimed == 1
 
@@ -115,25 +120,36 @@ def _fetch_and_store(source: DataSource, run: RefreshRun) -> DataVersion:
         source.connection_id,
         source.account_id,
     )
-    # TODO: every refresh re-reads the whole Query URL. Issue 5 (incremental
-    # mirror): for collections (time entries, expenses, invoices...) fetch only
-    # `updated_since` the last run minus an overlap, upsert by id into the
-    # previous version, re-fetch running timers every time, and re-list ids in
-    # full now and then to drop deletions Harvest never reports.
+    row_filters = row_filters_for(source.service, source.recipe)
+    today = local_today(source.workspace, source.connection)
+    mirror_query = mirrors.plan_for(url)
+    if mirror_query is not None:
+        return mirrors.refresh_from_mirror(
+            source,
+            client,
+            mirror_query,
+            run,
+            row_filters,
+            today,
+            on_page=lambda: _renew_lock(source.pk),
+        )
+
     pages = filtered_pages(
-        _renewing_lock(client.iter_pages(url), source.pk),
-        row_filters_for(source.service, source.recipe),
-        local_today(source.workspace, source.connection),
+        _renewing_lock(client.iter_pages(url), source.pk), row_filters, today
     )
     return storage.write_version(source, pages, run)
+
+
+def _renew_lock(source_id: int) -> None:
+    DataSource.objects.filter(pk=source_id).update(
+        claimed_until=timezone.now() + lock_lease()
+    )
 
 
 def _renewing_lock(pages: Iterator, source_id: int) -> Iterator:
     """Extends the source's lock as pages arrive, so a long run keeps it."""
     for page in pages:
-        DataSource.objects.filter(pk=source_id).update(
-            claimed_until=timezone.now() + LOCK_LEASE
-        )
+        _renew_lock(source_id)
         yield page
 
 
@@ -232,7 +248,7 @@ def queue_refresh(source: DataSource, trigger: str = "manual") -> RefreshRun:
 
     pending = source.runs.filter(
         status__in=[RefreshRun.Status.QUEUED, RefreshRun.Status.RUNNING],
-        queued_at__gte=timezone.now() - LOCK_LEASE,
+        queued_at__gte=timezone.now() - lock_lease(),
     ).first()
     if pending is not None:
         return pending

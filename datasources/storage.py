@@ -27,24 +27,64 @@ logger = logging.getLogger(__name__)
 
 def local_path(version: DataVersion) -> Path:
     """A local file path holding the version's Parquet file."""
+    return local_file(version.file_name)
+
+
+def local_file(file_name: str) -> Path:
+    """A local path of a stored file; stored files never change once written."""
     try:
-        return Path(default_storage.path(version.file_name))
+        return Path(default_storage.path(file_name))
     except NotImplementedError:
         # Remote storage: copy it once into the local cache.
         pass
 
-    cached = Path(settings.DATASET_CACHE_DIR) / version.file_name
+    cached = Path(settings.DATASET_CACHE_DIR) / file_name
     if not cached.exists():
         cached.parent.mkdir(parents=True, exist_ok=True)
         partial = cached.with_suffix(".part")
         with (
-            default_storage.open(version.file_name, "rb") as remote,
+            default_storage.open(file_name, "rb") as remote,
             partial.open("wb") as local,
         ):
             shutil.copyfileobj(remote, local)
         partial.replace(cached)
-        logger.info("dataset cached version=%s file=%s", version.pk, version.file_name)
+        logger.info("dataset cached file=%s", file_name)
     return cached
+
+
+def store_file(local: Path, folder: str) -> str:
+    """Saves a finished local file under `folder` with a fresh name."""
+    with local.open("rb") as handle:
+        return default_storage.save(
+            f"{folder}/{uuid.uuid4().hex}.parquet", File(handle)
+        )
+
+
+def delete_file(file_name: str) -> None:
+    """Removes a stored file that nothing points at any more (and its cached copy)."""
+    default_storage.delete(file_name)
+    (Path(settings.DATASET_CACHE_DIR) / file_name).unlink(missing_ok=True)
+
+
+def file_size(file_name: str) -> int:
+    return default_storage.size(file_name)
+
+
+def scratch_dir() -> Path:
+    scratch = Path(settings.DATA_DIR) / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    return scratch
+
+
+def duckdb_connection() -> duckdb.DuckDBPyConnection:
+    """A DuckDB session with bounded memory that spills to the scratch folder."""
+    return duckdb.connect(
+        config={
+            "memory_limit": "512MB",
+            "threads": 2,
+            "temp_directory": str(scratch_dir() / "duckdb"),
+        }
+    )
 
 
 # The Parquet type of each JSON value kind; mixed kinds widen (int + float is
@@ -53,7 +93,7 @@ _KIND_TYPES = {bool: "BOOLEAN", int: "BIGINT", float: "DOUBLE", str: "VARCHAR"}
 
 # The stored type for a modelled column that no record carried (e.g. an empty
 # answer), so Klips still find every column they were built on.
-_COLUMN_STORAGE_TYPES = {
+COLUMN_STORAGE_TYPES = {
     ColumnType.INTEGER: "BIGINT",
     ColumnType.DECIMAL: "DOUBLE",
     ColumnType.CURRENCY: "DOUBLE",
@@ -73,21 +113,27 @@ def _widen(current: str | None, value) -> str | None:
     return "VARCHAR"
 
 
-class _Spool:
+class Spool:
     """Flattened records on disk as NDJSON, with the union schema seen so far."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.file = path.open("wb")
         self.types: dict[str, str | None] = {}
+        # Record shapes (keys and value kinds) already folded into `types`:
+        # most records of a page share a few shapes, so widening runs rarely.
+        self.shapes: set[tuple] = set()
         self.rows = 0
 
     def write(self, records: list[dict]) -> None:
         lines = []
         for record in records:
             flat = flatten(record)
-            for key, value in flat.items():
-                self.types[key] = _widen(self.types.get(key), value)
+            shape = (tuple(flat), tuple(map(type, flat.values())))
+            if shape not in self.shapes:
+                self.shapes.add(shape)
+                for key, value in flat.items():
+                    self.types[key] = _widen(self.types.get(key), value)
             lines.append(orjson.dumps(flat, default=str))
         if lines:
             self.file.write(b"\n".join(lines) + b"\n")
@@ -102,14 +148,14 @@ class _Spool:
             path = column.get("path")
             if path and path not in schema:
                 column_type = ColumnType(column.get("type", ColumnType.TEXT))
-                schema[path] = _COLUMN_STORAGE_TYPES.get(column_type, "VARCHAR")
+                schema[path] = COLUMN_STORAGE_TYPES.get(column_type, "VARCHAR")
         # Parquet cannot hold a table without columns; an empty answer on a
         # source never modelled yet still needs one.
         return schema or {"id": "BIGINT"}
 
 
-def _convert_to_parquet(spool: _Spool, schema: dict[str, str], target: Path) -> None:
-    connection = duckdb.connect(config={"memory_limit": "512MB", "threads": 2})
+def spool_to_parquet(spool: Spool, schema: dict[str, str], target: Path) -> None:
+    connection = duckdb_connection()
     try:
         connection.execute(
             "COPY (SELECT * FROM read_json($path, format='newline_delimited', "
@@ -120,7 +166,7 @@ def _convert_to_parquet(spool: _Spool, schema: dict[str, str], target: Path) -> 
         connection.close()
 
 
-def _record_progress(run: RefreshRun | None, page, rows: int) -> None:
+def record_progress(run: RefreshRun | None, page, rows: int) -> None:
     if run is None:
         return
     run.pages_done = page.number
@@ -140,28 +186,27 @@ def write_version(
     one page), then DuckDB converts the spool with the union schema of every
     page, so a column that is null at first or appears late keeps its values.
     """
-    scratch = Path(settings.DATA_DIR) / "tmp"
-    scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=scratch) as folder:
-        spool = _Spool(Path(folder) / "records.ndjson")
+    with tempfile.TemporaryDirectory(dir=scratch_dir()) as folder:
+        spool = Spool(Path(folder) / "records.ndjson")
         try:
             for page in pages:
                 spool.write(page.records)
-                _record_progress(run, page, spool.rows)
+                record_progress(run, page, spool.rows)
         finally:
             spool.close()
 
         parquet = Path(folder) / "version.parquet"
-        _convert_to_parquet(spool, spool.schema(source.columns or []), parquet)
-        with parquet.open("rb") as handle:
-            file_name = default_storage.save(
-                f"datasets/{source.pk}/{uuid.uuid4().hex}.parquet", File(handle)
-            )
+        spool_to_parquet(spool, spool.schema(source.columns or []), parquet)
+        file_name = store_file(parquet, f"datasets/{source.pk}")
 
+    return create_version(source, file_name, spool.rows)
+
+
+def create_version(source: DataSource, file_name: str, row_count: int) -> DataVersion:
     version = DataVersion.objects.create(
         source=source,
         file_name=file_name,
-        row_count=spool.rows,
+        row_count=row_count,
         byte_size=default_storage.size(file_name),
     )
     logger.info(
@@ -176,9 +221,7 @@ def write_version(
 
 def delete_version_file(version: DataVersion) -> None:
     """Remove a superseded version's file (and its local cached copy)."""
-    default_storage.delete(version.file_name)
-    cached = Path(settings.DATASET_CACHE_DIR) / version.file_name
-    cached.unlink(missing_ok=True)
+    delete_file(version.file_name)
 
 
 def read_rows(version: DataVersion, limit: int = 50) -> tuple[list[str], list[tuple]]:

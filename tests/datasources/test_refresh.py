@@ -36,7 +36,6 @@ def test_it_stores_every_page_and_swaps_the_version(source, harvest):
     run = _refresh(source)
 
     source.refresh_from_db()
-    today = timezone.now().date()
     assert run.status == RefreshRun.Status.SUCCEEDED
     assert (run.pages_done, run.pages_total, run.rows, run.requests) == (5, 5, 15, 5)
     assert source.current_version == run.version
@@ -44,8 +43,8 @@ def test_it_stores_every_page_and_swaps_the_version(source, harvest):
     assert source.status == DataSource.Status.OK
     assert source.failure_count == 0
     assert source.last_duration_ms is not None
-    assert f"from={today.replace(day=1).isoformat()}" in seen[0]
-    assert "per_page=2000" in seen[0]
+    # A new mirror lists the whole collection; the month is cut out locally.
+    assert seen[0] == f"https://api.harvestapp.com{PATH}?per_page=2000"
     assert before + timedelta(minutes=60) <= source.next_run_at
     assert source.next_run_at <= timezone.now() + timedelta(minutes=60)
 
@@ -191,3 +190,26 @@ def test_a_refused_token_warns_at_once(source, harvest):
     assert source.connection.status == Connection.Status.NEEDS_RECONNECT
     assert len(mail.outbox) == 1
     assert "Reconnect it" in mail.outbox[0].body
+
+
+def test_a_parameter_the_mirror_cannot_apply_is_sent_to_harvest(
+    owner, workspace, connection, harvest
+):
+    from .conftest import make_source
+
+    source = make_source(
+        owner,
+        workspace,
+        connection,
+        recipe="",
+        query_url="/v2/time_entries?from={{start_of_month}}&external_reference_id=X-1",
+    )
+    seen = serve_pages(harvest, PATH, "time_entries", _pages(2))
+
+    run = _refresh(source)
+
+    month_start = timezone.now().date().replace(day=1).isoformat()
+    assert run.status == RefreshRun.Status.SUCCEEDED
+    assert (run.pages_done, run.rows) == (2, 6)
+    assert f"from={month_start}&external_reference_id=X-1" in seen[0]
+    assert "per_page=2000" in seen[0]

@@ -93,7 +93,9 @@ def test_time_entries_this_month_from_catalog_to_stored_version(
     run = RefreshRun.objects.get(source=source)
     assert run.status == "succeeded", run.error
     assert run.rows == expected_total
-    assert run.pages_done == pages_needed
+    # A new mirror lists the whole collection (3,000 entries), the month is cut
+    # out locally.
+    assert run.pages_done == 2
     assert source.current_version.row_count == expected_total
     names, rows = read_rows(source.current_version, limit=5)
     assert {"spent_date", "hours", "project.name"} <= set(names)

@@ -1,0 +1,537 @@
+"""Incremental mirrors of Harvest collections, shared by the sources built on them.
+
+A mirror is one Parquet file per (connection, account, collection) holding the
+collection's records flattened like a version, plus a Mirror row with the
+watermark. A sync asks Harvest only for records updated since the watermark
+minus an overlap (whether `updated_since` is inclusive is not documented), and
+for running timers, whose hours grow without a new `updated_at`. DuckDB merges
+the answer into a new file: the old file anti-joined by id with the delta, then
+the delta, streamed from disk to disk, so a million records never sit in
+Python memory. The row then points at the new file; until that moment the old
+file is the mirror, so a failure anywhere leaves it intact. Harvest never
+reports deletions, so a new mirror, and every MIRROR_FULL_PASS_HOURS, is built
+from a full listing instead, which replaces the file only when every page came.
+
+A source's version is a DuckDB-filtered copy of the mirror: its Query URL's
+parameters (from/to, is_active, client_id, ...) become a WHERE clause. A Query
+URL with a parameter we cannot apply locally is fetched directly, as before.
+Sources share the mirror: a run finding it synced after the run was queued
+(say by another source due at the same tick) uses it without asking Harvest.
+"""
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from connectors.catalog import RowFilter
+from connectors.harvest.client import HarvestClient
+from connectors.harvest.errors import HarvestError
+from datasources import relative_dates, storage
+from datasources.modelling import ColumnType
+from datasources.models import DataSource, DataVersion, Mirror, RefreshRun
+
+logger = logging.getLogger(__name__)
+
+# Harvest's `updated_since` boundary is uncertain and clocks drift: ask again
+# for a few minutes before the newest change seen.
+OVERLAP = timedelta(minutes=5)
+WAIT_POLL_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Param:
+    """How one query parameter filters the mirror: `column op value`."""
+
+    column: str
+    op: str
+    kind: str  # "date", "int", "bool" or "text"
+
+
+@dataclass(frozen=True)
+class Collection:
+    params: dict[str, Param]
+    # Harvest's own order for the collection, newest first.
+    sort_column: str = "created_at"
+    has_running_timers: bool = False
+
+
+def _dated(column: str) -> dict[str, Param]:
+    return {"from": Param(column, ">=", "date"), "to": Param(column, "<=", "date")}
+
+
+def _ids(*names: str) -> dict[str, Param]:
+    return {f"{name}_id": Param(f"{name}.id", "=", "int") for name in names}
+
+
+_ACTIVE = {"is_active": Param("is_active", "=", "bool")}
+_BILLED = {"is_billed": Param("is_billed", "=", "bool")}
+
+# Reference: https://help.getharvest.com/api-v2/ (each list's parameters).
+COLLECTIONS: dict[str, Collection] = {
+    "time_entries": Collection(
+        {
+            **_dated("spent_date"),
+            **_ids("user", "client", "project", "task"),
+            **_BILLED,
+            "is_running": Param("is_running", "=", "bool"),
+        },
+        sort_column="spent_date",
+        has_running_timers=True,
+    ),
+    "expenses": Collection(
+        {**_dated("spent_date"), **_ids("user", "client", "project"), **_BILLED},
+        sort_column="spent_date",
+    ),
+    "invoices": Collection(
+        {
+            **_dated("issue_date"),
+            **_ids("client"),
+            "state": Param("state", "=", "text"),
+        },
+        sort_column="issue_date",
+    ),
+    "estimates": Collection(
+        {
+            **_dated("issue_date"),
+            **_ids("client"),
+            "state": Param("state", "=", "text"),
+        },
+        sort_column="issue_date",
+    ),
+    "projects": Collection({**_ACTIVE, **_ids("client")}),
+    "clients": Collection(_ACTIVE),
+    "users": Collection(_ACTIVE),
+    "tasks": Collection(_ACTIVE),
+    "user_assignments": Collection(_ACTIVE),
+    "task_assignments": Collection(_ACTIVE),
+    "contacts": Collection(_ids("client")),
+    "expense_categories": Collection(_ACTIVE),
+}
+# Parameters that change only how Harvest pages, not which records come back.
+PAGING_PARAMS = {"per_page"}
+_SQL_TYPES = {"date": "VARCHAR", "text": "VARCHAR", "int": "BIGINT", "bool": "BOOLEAN"}
+
+
+class MirrorBusy(HarvestError):
+    default_message = (
+        "Another refresh kept this collection busy for too long; "
+        "this one will try again later."
+    )
+
+
+@dataclass(frozen=True)
+class MirrorQuery:
+    """A Query URL as a collection and the conditions to apply to its mirror."""
+
+    collection: str
+    conditions: tuple[tuple[Param, object], ...] = ()
+
+
+def _parsed(kind: str, raw: str) -> object | None:
+    if kind == "date":
+        try:
+            return date.fromisoformat(raw).isoformat() if len(raw) == 10 else None
+        except ValueError:
+            return None
+    if kind == "int":
+        return int(raw) if raw.isdigit() else None
+    if kind == "bool":
+        return {"true": True, "false": False}.get(raw)
+    return raw or None
+
+
+def plan_for(url: str) -> MirrorQuery | None:
+    """The mirror query answering a resolved Query URL, or None to fetch directly."""
+    parts = urlsplit(url)
+    name = parts.path.removeprefix("/v2/")
+    collection = COLLECTIONS.get(name)
+    if collection is None or not parts.path.startswith("/v2/"):
+        return None
+
+    conditions = []
+    for key, raw in parse_qsl(parts.query, keep_blank_values=True):
+        if key in PAGING_PARAMS:
+            continue
+        param = collection.params.get(key)
+        value = _parsed(param.kind, raw) if param else None
+        if value is None:
+            # Harvest judges what we cannot (and says so if it is wrong).
+            return None
+        conditions.append((param, value))
+    return MirrorQuery(name, tuple(conditions))
+
+
+# Locking ------------------------------------------------------------------------
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.REFRESH_LEASE_SECONDS)
+
+
+def _claim(mirror_id: int) -> bool:
+    now = timezone.now()
+    claimed = (
+        Mirror.objects.filter(pk=mirror_id)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + lease())
+    )
+    return claimed == 1
+
+
+def _renew(mirror_id: int) -> None:
+    Mirror.objects.filter(pk=mirror_id).update(claimed_until=timezone.now() + lease())
+
+
+@contextmanager
+def _locked(mirror: Mirror):
+    """Holds the mirror for one sync; waits while another source syncs it."""
+    deadline = time.monotonic() + lease().total_seconds()
+    while not _claim(mirror.pk):
+        if time.monotonic() > deadline:
+            raise MirrorBusy()
+        time.sleep(WAIT_POLL_SECONDS)
+    try:
+        mirror.refresh_from_db()
+        yield mirror
+    finally:
+        Mirror.objects.filter(pk=mirror.pk).update(claimed_until=None)
+
+
+# Syncing ----------------------------------------------------------------------
+
+
+def full_pass_due(mirror: Mirror, now: datetime) -> bool:
+    every = timedelta(hours=settings.MIRROR_FULL_PASS_HOURS)
+    return (
+        not mirror.file_name
+        or mirror.last_full_at is None
+        or mirror.watermark is None
+        or now - mirror.last_full_at >= every
+    )
+
+
+def _harvest_stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sync_urls(mirror: Mirror, full: bool) -> list[str]:
+    """What a sync asks Harvest for: everything, or changes plus running timers."""
+    path = f"/v2/{mirror.collection}"
+    if full:
+        return [path]
+    since = _harvest_stamp(mirror.watermark - OVERLAP)
+    urls = [f"{path}?{urlencode({'updated_since': since})}"]
+    if COLLECTIONS[mirror.collection].has_running_timers:
+        urls.append(f"{path}?is_running=true")
+    return urls
+
+
+@dataclass
+class _Fetched:
+    rows: int = 0
+    pages: int = 0
+    requests: int = 0
+    newest: str = ""
+
+
+def _fetch_into(
+    spool: storage.Spool,
+    client: HarvestClient,
+    urls: list[str],
+    run: RefreshRun | None,
+    on_page: Callable[[], None],
+    mirror_id: int,
+) -> _Fetched:
+    fetched = _Fetched()
+    for url in urls:
+        pages_before = fetched.pages
+        for page in client.iter_pages(url):
+            spool.write(page.records)
+            stamps = [r.get("updated_at") or "" for r in page.records]
+            fetched.newest = max([fetched.newest, *stamps])
+            fetched.pages += 1
+            fetched.requests += page.requests
+            _renew(mirror_id)
+            on_page()
+            _record_progress(run, page, pages_before, spool.rows)
+    fetched.rows = spool.rows
+    return fetched
+
+
+def _record_progress(run: RefreshRun | None, page, pages_before: int, rows: int):
+    if run is None:
+        return
+    run.pages_done = pages_before + page.number
+    run.pages_total = pages_before + (page.total_pages or page.number)
+    run.requests += page.requests
+    run.bytes += page.byte_size
+    run.rows = rows
+    run.save(update_fields=["pages_done", "pages_total", "requests", "bytes", "rows"])
+
+
+def _new_watermark(mirror: Mirror, newest: str, started: datetime, full: bool):
+    """The newest change seen, never later than our own clock at the start."""
+    if not newest:
+        return mirror.watermark if mirror.watermark and not full else started
+    seen = min(datetime.fromisoformat(newest.replace("Z", "+00:00")), started)
+    if mirror.watermark and not full:
+        return max(seen, mirror.watermark)
+    return seen
+
+
+def _deduplicated_delta(schema: dict[str, str]) -> str:
+    """The spool's records, one per id, the most recently updated winning."""
+    order = ' ORDER BY "updated_at" DESC' if "updated_at" in schema else ""
+    # Only fixed text is formatted into these queries: column names go through
+    # _quoted(), values are always parameters.
+    return (
+        "SELECT * FROM read_json($spool, format='newline_delimited', "  # noqa: S608
+        f"columns=$columns) QUALIFY row_number() OVER (PARTITION BY id{order}) = 1"
+    )
+
+
+def _write_mirror_file(
+    spool: storage.Spool, old_file: str, full: bool, target: Path
+) -> int:
+    """Writes the new mirror to `target`; returns its row count."""
+    schema = spool.schema([])
+    delta = _deduplicated_delta(schema)
+    params: dict = {"spool": str(spool.path), "columns": schema, "target": str(target)}
+    if full:
+        query = delta
+    else:
+        params["old"] = str(storage.local_file(old_file))
+        query = (
+            f"WITH delta AS ({delta}) "  # noqa: S608
+            "SELECT * FROM read_parquet($old) AS old "
+            "WHERE NOT EXISTS (SELECT 1 FROM delta WHERE delta.id = old.id) "
+            "UNION ALL BY NAME SELECT * FROM delta"
+        )
+    connection = storage.duckdb_connection()
+    try:
+        connection.execute(
+            f"COPY ({query}) TO $target (FORMAT parquet, COMPRESSION zstd)", params
+        )
+        count = connection.execute(
+            "SELECT count(*) FROM read_parquet($target)", {"target": str(target)}
+        ).fetchone()
+    finally:
+        connection.close()
+    return int(count[0])
+
+
+def sync(
+    mirror: Mirror,
+    client: HarvestClient,
+    run: RefreshRun | None = None,
+    on_page: Callable[[], None] = lambda: None,
+) -> Mirror:
+    """Brings a locked mirror up to date with Harvest; all or nothing."""
+    started = timezone.now()
+    full = full_pass_due(mirror, started)
+    with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as folder:
+        spool = storage.Spool(Path(folder) / "delta.ndjson")
+        try:
+            fetched = _fetch_into(
+                spool, client, sync_urls(mirror, full), run, on_page, mirror.pk
+            )
+        finally:
+            spool.close()
+
+        new_file = ""
+        row_count = mirror.row_count
+        if full or fetched.rows:
+            target = Path(folder) / "mirror.parquet"
+            row_count = _write_mirror_file(spool, mirror.file_name, full, target)
+            new_file = storage.store_file(target, f"mirrors/{mirror.pk}")
+
+    _swap(mirror, new_file, row_count, fetched, started, full)
+    return mirror
+
+
+def _swap(
+    mirror: Mirror,
+    new_file: str,
+    row_count: int,
+    fetched: _Fetched,
+    started: datetime,
+    full: bool,
+) -> None:
+    old_file = mirror.file_name
+    mirror.watermark = _new_watermark(mirror, fetched.newest, started, full)
+    mirror.synced_at = started
+    mirror.last_sync_requests = fetched.requests
+    if full:
+        mirror.last_full_at = started
+    if new_file:
+        mirror.file_name = new_file
+        mirror.row_count = row_count
+        mirror.byte_size = storage.file_size(new_file)
+    try:
+        mirror.save()
+    except Exception:
+        if new_file:
+            storage.delete_file(new_file)
+        raise
+
+    if new_file and old_file:
+        storage.delete_file(old_file)
+    logger.info(
+        "mirror synced mirror=%s collection=%s account=%s full=%s pages=%s "
+        "requests=%s changed=%s rows=%s",
+        mirror.pk,
+        mirror.collection,
+        mirror.account_id,
+        full,
+        fetched.pages,
+        fetched.requests,
+        fetched.rows,
+        mirror.row_count,
+    )
+
+
+def mirror_for(connection_id: int, account_id: int, collection: str) -> Mirror:
+    mirror, _created = Mirror.objects.get_or_create(
+        connection_id=connection_id, account_id=account_id, collection=collection
+    )
+    return mirror
+
+
+def needs_sync(mirror: Mirror, wanted_since: datetime | None, now: datetime) -> bool:
+    """False when a sync started after `wanted_since` (the run was queued) already
+    brought the mirror as up to date as a fetch of our own would."""
+    fresh = (
+        wanted_since is not None
+        and mirror.synced_at is not None
+        and mirror.synced_at >= wanted_since
+    )
+    return not fresh or full_pass_due(mirror, now)
+
+
+# Deriving a source's version ------------------------------------------------------
+
+
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _where(
+    query: MirrorQuery,
+    row_filters: tuple[RowFilter, ...],
+    today: date,
+    columns: set[str],
+) -> tuple[str, dict]:
+    clauses, params = [], {}
+    wanted = [(p.column, p.op, p.kind, value) for p, value in query.conditions]
+    wanted += [
+        (
+            f.path,
+            "=" if f.op == "==" else f.op,
+            "text",
+            relative_dates.resolve(f.value, today),
+        )
+        for f in row_filters
+    ]
+    for number, (column, op, kind, value) in enumerate(wanted):
+        if column not in columns:
+            # No record ever had the field: nothing can match (as with Harvest).
+            clauses.append("FALSE")
+            continue
+        params[f"p{number}"] = value
+        clauses.append(
+            f"TRY_CAST({_quoted(column)} AS {_SQL_TYPES[kind]}) {op} $p{number}"
+        )
+    return " AND ".join(clauses) or "TRUE", params
+
+
+def _order_by(collection: str, columns: set[str]) -> str:
+    sort_column = COLLECTIONS[collection].sort_column
+    keys = [c for c in (sort_column, "id") if c in columns]
+    return ", ".join(f"{_quoted(c)} DESC NULLS LAST" for c in keys) or "1"
+
+
+def _missing_columns(source: DataSource, columns: set[str]) -> str:
+    """Modelled columns no mirrored record has, as typed NULLs, so Klips find them."""
+    extra = []
+    for column in source.columns or []:
+        path = column.get("path")
+        if path and path not in columns:
+            kind = ColumnType(column.get("type", ColumnType.TEXT))
+            sql_type = storage.COLUMN_STORAGE_TYPES.get(kind, "VARCHAR")
+            extra.append(f", NULL::{sql_type} AS {_quoted(path)}")
+            columns = columns | {path}
+    return "".join(extra)
+
+
+def derive_version(
+    source: DataSource,
+    mirror: Mirror,
+    query: MirrorQuery,
+    row_filters: tuple[RowFilter, ...],
+    today: date,
+) -> DataVersion:
+    """A new version of `source`: its slice of the mirror, in Harvest's order."""
+    mirror_path = str(storage.local_file(mirror.file_name))
+    with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as folder:
+        target = Path(folder) / "version.parquet"
+        connection = storage.duckdb_connection()
+        try:
+            described = connection.execute(
+                "DESCRIBE SELECT * FROM read_parquet($mirror)", {"mirror": mirror_path}
+            ).fetchall()
+            columns = {row[0] for row in described}
+            where, params = _where(query, row_filters, today, columns)
+            connection.execute(
+                f"COPY (SELECT *{_missing_columns(source, columns)} "  # noqa: S608
+                f"FROM read_parquet($mirror) WHERE {where} "
+                f"ORDER BY {_order_by(query.collection, columns)}) "
+                "TO $target (FORMAT parquet, COMPRESSION zstd)",
+                {"mirror": mirror_path, "target": str(target), **params},
+            )
+            row_count = connection.execute(
+                "SELECT count(*) FROM read_parquet($target)", {"target": str(target)}
+            ).fetchone()[0]
+        finally:
+            connection.close()
+        file_name = storage.store_file(target, f"datasets/{source.pk}")
+    return storage.create_version(source, file_name, int(row_count))
+
+
+def refresh_from_mirror(
+    source: DataSource,
+    client: HarvestClient,
+    query: MirrorQuery,
+    run: RefreshRun | None,
+    row_filters: tuple[RowFilter, ...],
+    today: date,
+    on_page: Callable[[], None] = lambda: None,
+) -> DataVersion:
+    """Syncs the source's collection mirror if needed, then derives its version."""
+    mirror = mirror_for(source.connection_id, source.account_id, query.collection)
+    with _locked(mirror):
+        wanted_since = run.queued_at if run is not None else None
+        if needs_sync(mirror, wanted_since, timezone.now()):
+            sync(mirror, client, run, on_page)
+        else:
+            logger.info(
+                "mirror reused mirror=%s source=%s synced_at=%s",
+                mirror.pk,
+                source.pk,
+                mirror.synced_at,
+            )
+        version = derive_version(source, mirror, query, row_filters, today)
+
+    if run is not None:
+        run.rows = version.row_count
+        run.save(update_fields=["rows"])
+    return version

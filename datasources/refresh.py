@@ -43,6 +43,13 @@ class SourceNotReady(HarvestError):
     default_message = "This source has no connection; pick one in its settings."
 
 
+class WorkerStopped(HarvestError):
+    default_message = (
+        "The worker running this refresh stopped before it finished (worker "
+        "stopped); the previous data stays in place."
+    )
+
+
 def lock_lease() -> timedelta:
     """How long a refresh holds its source before another may take over (a
     worker that died mid-run must not block its source for ever); renewed on
@@ -236,6 +243,31 @@ def _finish_run(run: RefreshRun, status: str, error: str = "") -> None:
     if run.started_at is None:
         run.started_at = run.finished_at
     run.save(update_fields=["status", "error", "finished_at", "started_at", "version"])
+
+
+def recover_abandoned_runs(now) -> list[int]:
+    """Fails runs left "running" by a dead worker: their source's lease lapsed.
+
+    A live refresh renews its lease on every page, and marks its run finished
+    before it lets go of the source, so a running run on an unclaimed source
+    has nobody working on it.
+    """
+    abandoned = RefreshRun.objects.filter(status=RefreshRun.Status.RUNNING).filter(
+        Q(source__claimed_until__isnull=True) | Q(source__claimed_until__lt=now)
+    )
+    recovered = []
+    for run in abandoned.select_related("source"):
+        taken = RefreshRun.objects.filter(
+            pk=run.pk, status=RefreshRun.Status.RUNNING
+        ).update(status=RefreshRun.Status.FAILED)
+        if not taken:
+            continue
+        ran_for = (now - (run.started_at or now)).total_seconds()
+        _record_failure(run.source, run, WorkerStopped(), time.monotonic() - ran_for)
+        recovered.append(run.pk)
+    if recovered:
+        logger.warning("abandoned runs failed runs=%s", recovered)
+    return recovered
 
 
 def queue_refresh(source: DataSource, trigger: str = "manual") -> RefreshRun:

@@ -41,7 +41,10 @@ def claim(source_id: int, seen_next_run_at: datetime, now: datetime) -> bool:
 @shared_task
 def tick() -> list[int]:
     """Queues a refresh for every due source this ticker could claim."""
+    from datasources.refresh import recover_abandoned_runs
+
     now = timezone.now()
+    recover_abandoned_runs(now)
     run_ids = []
     for source_id, next_run_at in due_candidates(now):
         if not claim(source_id, next_run_at, now):

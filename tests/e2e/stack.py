@@ -44,7 +44,7 @@ def wait_for_http(url: str, timeout: float = 60) -> None:
 @dataclass
 class Stack:
     data_dir: Path
-    sandbox_entries: int = 300
+    sandbox_entries: int = 3000
     sandbox_seed: int = 42
     web_port: int = field(default_factory=free_port)
     sandbox_port: int = field(default_factory=free_port)

@@ -64,15 +64,20 @@ class Column(BaseModel):
 
 def flatten(record: dict, prefix: str = "") -> dict:
     """One level of keys: nested objects become dotted paths, lists JSON text."""
-    flat: dict = {}
+    return _flatten_into({}, record, prefix)
+
+
+def _flatten_into(flat: dict, record: dict, prefix: str) -> dict:
+    # Runs for every stored record (a million per large refresh): exact type
+    # checks, as JSON only ever gives dict and list, and no intermediate dicts.
     for key, value in record.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{path}."))
-        elif isinstance(value, list):
-            flat[path] = json.dumps(value, default=str)
+        kind = type(value)
+        if kind is dict:
+            _flatten_into(flat, value, f"{prefix}{key}.")
+        elif kind is list:
+            flat[prefix + key] = json.dumps(value, default=str)
         else:
-            flat[path] = value
+            flat[prefix + key] = value
     return flat
 
 

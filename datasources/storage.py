@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 
+from connectors.harvest.errors import TooLarge
 from datasources.modelling import ColumnType, flatten
 from datasources.models import DataSource, DataVersion, RefreshRun
 
@@ -124,8 +125,10 @@ class Spool:
         # most records of a page share a few shapes, so widening runs rarely.
         self.shapes: set[tuple] = set()
         self.rows = 0
+        self.bytes = 0
 
     def write(self, records: list[dict]) -> None:
+        self._refuse_beyond_limits(len(records))
         lines = []
         for record in records:
             flat = flatten(record)
@@ -136,8 +139,25 @@ class Spool:
                     self.types[key] = _widen(self.types.get(key), value)
             lines.append(orjson.dumps(flat, default=str))
         if lines:
-            self.file.write(b"\n".join(lines) + b"\n")
+            chunk = b"\n".join(lines) + b"\n"
+            self.file.write(chunk)
+            self.bytes += len(chunk)
         self.rows += len(records)
+
+    def _refuse_beyond_limits(self, incoming: int) -> None:
+        """Ends a run that outgrows MAX_SOURCE_ROWS / MAX_SOURCE_BYTES (an endless
+        listing, a huge custom query) before it fills the disk."""
+        if self.rows + incoming > settings.MAX_SOURCE_ROWS:
+            raise TooLarge(
+                f"This source is too large: more than {settings.MAX_SOURCE_ROWS:,} "
+                "records. Narrow its Query URL (a shorter date range or a filter)."
+            )
+        if self.bytes > settings.MAX_SOURCE_BYTES:
+            limit_mb = settings.MAX_SOURCE_BYTES // (1024 * 1024)
+            raise TooLarge(
+                f"This source is too large: more than {limit_mb:,} MB of records. "
+                "Narrow its Query URL (a shorter date range or a filter)."
+            )
 
     def close(self) -> None:
         self.file.close()

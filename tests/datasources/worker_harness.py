@@ -50,15 +50,17 @@ print(recover_abandoned_runs(timezone.now()))
 
 @dataclass
 class WorkerStack(Stack):
+    # Short leases, so a dead worker's claim lapses within the test; every
+    # sync a full pass, so every refresh walks many pages.
     lease_seconds: int = 5
+    full_pass_hours: int = 0
+    pool: str = "prefork"
     workers_started: int = 0
 
     def env(self) -> dict[str, str]:
         env = super().env()
-        # Short leases, so a dead worker's claim lapses within the test; every
-        # sync a full pass, so every refresh walks many pages.
         env.update(REFRESH_LEASE_SECONDS=str(self.lease_seconds))
-        env.update(MIRROR_FULL_PASS_HOURS="0")
+        env.update(MIRROR_FULL_PASS_HOURS=str(self.full_pass_hours))
         return env
 
     def start(self) -> "WorkerStack":
@@ -100,6 +102,8 @@ class WorkerStack(Stack):
                 "INFO",
                 "--concurrency",
                 "1",
+                "--pool",
+                self.pool,
                 "--without-gossip",
                 "--without-mingle",
             ],

@@ -111,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "workspaces.context_processors.current_workspace",
+                "datasources.context_processors.attention",
             ],
         },
     },
@@ -217,6 +218,10 @@ DATASET_CACHE_DIR = DATA_DIR / "dataset-cache"
 REFRESH_LEASE_SECONDS = env_int("REFRESH_LEASE_SECONDS", 30 * 60)
 # Collection mirrors re-list everything this often to drop deleted records.
 MIRROR_FULL_PASS_HOURS = env_int("MIRROR_FULL_PASS_HOURS", 24)
+# A refresh collecting more records (or more MB of flattened records) than this
+# ends as failed "too large" and keeps the previous version.
+MAX_SOURCE_ROWS = env_int("MAX_SOURCE_ROWS", 1_000_000)
+MAX_SOURCE_BYTES = env_int("MAX_SOURCE_BYTES", 4 * 1024 * 1024 * 1024)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"

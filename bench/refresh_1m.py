@@ -99,6 +99,7 @@ def _unthrottled_page_seconds(stack: WorkerStack, source_id: int, pages: int):
     _reset_sandbox(stack)
     return (
         statistics.mean(timings),
+        statistics.median(spool_ms),
         statistics.median(store_ms),
         len(sample_page.records),
     )

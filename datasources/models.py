@@ -157,3 +157,38 @@ class Mirror(models.Model):
 
     def __str__(self) -> str:
         return f"{self.collection} of account {self.account_id} ({self.row_count})"
+
+
+class SourceShare(models.Model):
+    """A data source shared with one member of its workspace, at a level.
+
+    Sharing with the whole workspace is `DataSource.shared_with_workspace` (at
+    the "use" level); these rows are the per-member grants. datasources/sharing.py
+    is the only writer, datasources/access.py the only reader.
+    """
+
+    class Level(models.TextChoices):
+        USE = "use", "Use in Klips"
+        EDIT = "edit", "Edit"
+
+    source = models.ForeignKey(
+        DataSource, on_delete=models.CASCADE, related_name="shares"
+    )
+    grantee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    level = models.CharField(max_length=8, choices=Level.choices, default=Level.USE)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "grantee"], name="one_share_per_source_grantee"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} shared with {self.grantee} ({self.level})"

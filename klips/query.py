@@ -152,9 +152,14 @@ def run_klip(
     if None in versions:
         # Until the first refresh a source may have no modelled columns at all.
         return QueryResult(_columns_if_known(spec, sides), [], reason=NEVER_REFRESHED)
+    version_ids = [version.pk for version in versions]
+    if sides[0].empty and not sides[0].columns:
+        # A first refresh without rows leaves the model empty: nothing to check.
+        return QueryResult([], [], reason=NO_ROWS, version_ids=version_ids)
+    # TODO: a joined source whose only refresh had no rows has no columns yet,
+    # so a spec naming them fails as a spec error until it has rows.
     out_columns = result_columns(spec, all_columns(sides))
     check_join(spec, sides)
-    version_ids = [version.pk for version in versions]
     if sides[0].empty:
         return QueryResult(out_columns, [], reason=NO_ROWS, version_ids=version_ids)
 
@@ -326,7 +331,8 @@ def _dimension_column(spec: KlipSpec, group: GroupBy, column: Column) -> ResultC
 
 def _measure_column(measure: Measure, columns: dict[str, Column]) -> ResultColumn:
     if measure.agg in {Aggregation.COUNT, Aggregation.COUNT_DISTINCT}:
-        return ResultColumn(measure.key, "measure", ColumnType.INTEGER.value)
+        counted = ColumnType.DECIMAL if measure.scale else ColumnType.INTEGER
+        return ResultColumn(measure.key, "measure", counted.value)
 
     column = columns[measure.column]
     if measure.agg in {Aggregation.SUM, Aggregation.AVG} and (
@@ -336,7 +342,10 @@ def _measure_column(measure: Measure, columns: dict[str, Column]) -> ResultColum
             f"{measure.agg} needs a number column; {column.name!r} is {column.type}"
         )
     kind = column.type
-    if measure.agg == Aggregation.AVG and kind == ColumnType.INTEGER:
+    scaled_integer = measure.scale is not None and kind == ColumnType.INTEGER
+    if scaled_integer or (
+        measure.agg == Aggregation.AVG and kind == ColumnType.INTEGER
+    ):
         kind = ColumnType.DECIMAL
     return ResultColumn(measure.key, "measure", kind.value)
 
@@ -430,6 +439,13 @@ def _measure_sql(measure: Measure) -> str:
     return _SQL_AGGREGATES[measure.agg].format(operand)
 
 
+def _scaled_sql(measure: Measure, params: list[Any]) -> str:
+    if measure.scale is None:
+        return _measure_sql(measure)
+    params.append(measure.scale)
+    return f"(CAST({_measure_sql(measure)} AS DOUBLE) * ?)"
+
+
 def _aggregate_body(spec: KlipSpec, ctes: list[str], params: list[Any]) -> str:
     """`grouped`: one row per group, measures aggregated; returns the final SELECT."""
     dimensions = [_dimension_sql(g) for g in spec.group_by]
@@ -443,7 +459,8 @@ def _aggregate_body(spec: KlipSpec, ctes: list[str], params: list[Any]) -> str:
         for sql, g in zip(dimensions, spec.group_by, strict=True)
     ]
     selected.append(f"{other_flag} AS __other")
-    selected += [f"{_measure_sql(m)} AS {quote(m.key)}" for m in spec.measures]
+    for measure in spec.measures:
+        selected.append(f"{_scaled_sql(measure, params)} AS {quote(measure.key)}")
     group_sql = ""
     if spec.group_by:
         # The dimensions and the __other flag, by position.

@@ -123,6 +123,7 @@ def check_kind(kind: str, spec: KlipSpec) -> None:
 def render(kind: str, spec: KlipSpec, result: QueryResult) -> dict:
     """The browser payload: {"kind", "figure"} or {"kind", "table"}, plus "empty"."""
     check_kind(kind, spec)
+    result = without_hidden(spec, result)
     if kind == "table":
         return {
             "kind": kind,
@@ -140,6 +141,22 @@ def render(kind: str, spec: KlipSpec, result: QueryResult) -> dict:
     figure = builder(spec, result)
     _apply_common_layout(figure)
     return {"kind": kind, "figure": figure.to_plotly_json(), "empty": None}
+
+
+def without_hidden(spec: KlipSpec, result: QueryResult) -> QueryResult:
+    """The result minus the measures the spec computes only for its formulas."""
+    hidden = set(spec.display.hidden)
+    if not hidden:
+        return result
+    kept = [i for i, c in enumerate(result.columns) if c.name not in hidden]
+    return QueryResult(
+        [result.columns[i] for i in kept],
+        [[row[i] for i in kept] for row in result.rows],
+        reason=result.reason,
+        truncated=result.truncated,
+        version_ids=result.version_ids,
+        from_cache=result.from_cache,
+    )
 
 
 def _empty(result: QueryResult) -> str | None:

@@ -109,6 +109,8 @@ class Measure(_Strict):
     column: ColumnName | None = None
     agg: Aggregation = Aggregation.SUM
     label: str | None = Field(default=None, max_length=255)
+    # Multiplies the aggregate: 1/3600 turns Harvest's capacity seconds into hours.
+    scale: float | None = Field(default=None, gt=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _column_needed(self) -> "Measure":
@@ -208,6 +210,8 @@ class Display(_Strict):
     donut: bool = False
     gauge_max: float | None = None
     compare_previous: bool = True
+    # Measures computed for a formula but not drawn (by key).
+    hidden: list[str] = Field(default_factory=list, max_length=6)
 
 
 class Join(_Strict):
@@ -268,6 +272,12 @@ class KlipSpec(_Strict):
                         f"Formula {formula.label!r} uses {side!r}, which is not a "
                         "measure of this Klip"
                     )
+
+        unknown = [key for key in self.display.hidden if key not in measure_keys]
+        if unknown:
+            raise ValueError(
+                "Only measures can be hidden; not a measure: " + ", ".join(unknown)
+            )
 
         sortable = set(keys) | set(self.columns)
         for sort in self.sort:

@@ -1,0 +1,131 @@
+"""Gallery Klips on fixture data: the numbers they show are the right ones."""
+
+from datetime import date
+
+import pytest
+
+from connectors.catalog import get_recipe
+from klips import gallery
+from klips.query import run_klip
+from klips.render import render
+from tests.klips.conftest import make_source
+
+HOURS_PER_WEEK_35 = 35 * 3600
+THIS_WEEK = date(2026, 12, 2)
+
+
+def _person(user_id: int, first: str, capacity_seconds: int) -> dict:
+    return {
+        "id": user_id,
+        "first_name": first,
+        "last_name": "Tester",
+        "email": f"{first.lower()}@example.com",
+        "weekly_capacity": capacity_seconds,
+    }
+
+
+def _booked(user_id: int, hours: float, day: str) -> dict:
+    return {
+        "id": user_id * 100 + int(hours * 10),
+        "spent_date": day,
+        "hours": hours,
+        "user": {"id": user_id, "name": f"User {user_id}"},
+        "project": {"id": 7, "name": "Apollo"},
+    }
+
+
+@pytest.fixture
+def team(workspace, owner):
+    people = make_source(
+        workspace,
+        owner,
+        [
+            _person(1, "Ada", HOURS_PER_WEEK_35),
+            _person(2, "Grace", 40 * 3600),
+            _person(3, "Linus", 20 * 3600),
+        ],
+        name="People with weekly capacity",
+    )
+    entries = make_source(
+        workspace,
+        owner,
+        [
+            _booked(1, 8.0, "2026-11-30"),
+            _booked(1, 8.0, "2026-12-01"),
+            _booked(1, 6.5, "2026-12-02"),
+            _booked(1, 5.5, "2026-12-03"),
+            _booked(2, 44.0, "2026-12-01"),
+        ],
+        name="Time entries (this week)",
+    )
+    return people, entries
+
+
+def _result(slug: str, people, entries):
+    item = gallery.get_klip(slug)
+    spec = item.spec_for([people.pk, entries.pk])
+    result = run_klip(spec, {people.pk: people, entries.pk: entries}, today=THIS_WEEK)
+    return item, spec, result
+
+
+def test_it_puts_35_hours_capacity_and_28_logged_at_80_percent(team):
+    _, _, result = _result("team-utilisation", *team)
+
+    assert [c.name for c in result.columns] == [
+        "First name",
+        "Last name",
+        "Hours",
+        "Capacity (h)",
+        "Utilisation",
+    ]
+    assert result.rows == [
+        ["Grace", "Tester", 44.0, 40.0, 110.0],
+        ["Ada", "Tester", 28.0, 35.0, 80.0],
+        ["Linus", "Tester", None, 20.0, None],
+    ]
+
+
+def test_it_charts_only_the_utilisation_with_threshold_colours(team):
+    item, spec, result = _result("utilisation-chart", *team)
+
+    bars = render(item.kind, spec, result)["figure"]["data"]
+
+    assert len(bars) == 1
+    assert bars[0]["name"] == "Utilisation"
+    assert list(bars[0]["x"]) == [
+        "ada@example.com",
+        "grace@example.com",
+        "linus@example.com",
+    ]
+    assert list(bars[0]["y"]) == [80.0, 110.0, None]
+    assert list(bars[0]["marker"]["color"]) == [
+        gallery.AMBER,
+        gallery.RED,
+        "#f36c00",
+    ]
+
+
+def test_it_lists_people_without_time_this_week(team):
+    _, _, result = _result("missing-timesheets", *team)
+
+    assert result.rows == [["Linus", "Tester", "linus@example.com"]]
+
+
+def test_every_gallery_klip_names_catalog_recipes_and_parses():
+    for item in gallery.KLIPS:
+        assert 1 <= len(item.recipes) <= 2, item.slug
+        for slug in item.recipes:
+            assert get_recipe("harvest", slug) is not None, (item.slug, slug)
+        spec = item.spec_for(list(range(1, len(item.recipes) + 1)))
+        assert spec.sources == list(range(1, len(item.recipes) + 1))
+
+    assert len(gallery.KLIPS) >= 15
+    assert len({item.slug for item in gallery.KLIPS}) == len(gallery.KLIPS)
+    assert [d.slug for d in gallery.DASHBOARDS] == [
+        "agency-overview",
+        "project-budgets",
+        "invoicing",
+        "team",
+    ]
+    for dashboard in gallery.DASHBOARDS:
+        assert all(gallery.get_klip(slug) for slug in dashboard.klips), dashboard

@@ -4,7 +4,7 @@ Failures push the next try back exponentially (2**failures minutes, capped), so
 a broken source does not spend the rate limit shared with healthy ones.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from datasources.models import DataSource
 from datasources.relative_dates import zone_for
@@ -26,13 +26,17 @@ def backoff(failure_count: int) -> timedelta:
 
 
 def next_daily(now: datetime, at: time, zone) -> datetime:
-    """The next moment the local clock in `zone` shows `at`, after `now`."""
-    local_now = now.astimezone(zone)
-    candidate = datetime.combine(local_now.date(), at, tzinfo=zone)
-    if candidate <= local_now:
-        candidate = datetime.combine(
-            local_now.date() + timedelta(days=1), at, tzinfo=zone
-        )
+    """The next moment (in UTC) the local clock in `zone` shows `at`, after `now`.
+
+    Compared in UTC: datetimes sharing a zone compare by wall clock, so in a
+    repeated DST hour a time already run looked still ahead and ran twice. A
+    time a DST change skips comes out just after the gap.
+    """
+    today = now.astimezone(zone).date()
+    candidate = datetime.combine(today, at, tzinfo=zone).astimezone(UTC)
+    if candidate <= now.astimezone(UTC):
+        tomorrow = today + timedelta(days=1)
+        candidate = datetime.combine(tomorrow, at, tzinfo=zone).astimezone(UTC)
     return candidate
 
 

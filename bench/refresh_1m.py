@@ -7,10 +7,10 @@ Starts the sandbox (enforcing 100 requests / 15 s) and a real Celery worker
 (solo pool, so the refresh runs in the process whose peak RSS is reported) on a
 fresh database, and prints:
 
-* the full refresh's time as a ratio of its bound: the waits the limit forces at
-  the least, 15 s for every 100 requests after the first 100, plus ceil(N/2000)
-  times the per-page time (fetch + store one page) measured unthrottled in the
-  same run on a sample of pages;
+* the full refresh's time as a ratio of its bound: ceil(N/2000) requests made
+  one after another, each taking the per-page time (fetch + store one page)
+  measured unthrottled in the same run on a sample of pages, none sooner than
+  15 s after the one 100 requests before;
 * entries per second, requests used, 429s the sandbox sent (from its request
   log), the worker's peak RSS;
 * the requests per collection of a refresh with nothing changed;
@@ -49,6 +49,18 @@ def _sandbox_requests(stack: WorkerStack) -> list[tuple[str, int]]:
         (match.group(1), int(match.group(2)))
         for match in LOG_LINE.finditer(stack.log("sandbox"))
     ]
+
+
+def _bound_seconds(pages: int, page_seconds: float) -> float:
+    """The least time for `pages` requests made one after another, each taking
+    `page_seconds`, none sooner than WINDOW after the one LIMIT requests before."""
+    starts: list[float] = []
+    for number in range(pages):
+        start = starts[-1] + page_seconds if starts else 0.0
+        if number >= LIMIT:
+            start = max(start, starts[number - LIMIT] + WINDOW)
+        starts.append(start)
+    return starts[-1] + page_seconds
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -142,6 +154,7 @@ def _bench(stack: WorkerStack, args) -> int:
         stack, source_id, min(args.sample_pages, pages)
     )
     log_mark = len(_sandbox_requests(stack))
+    rss_idle = _peak_rss_mb(stack.worker.pid)
 
     from datasources.models import Mirror, RefreshRun
 
@@ -154,7 +167,7 @@ def _bench(stack: WorkerStack, args) -> int:
     seconds = run.duration_ms / 1000
     sent = _sandbox_requests(stack)[log_mark:]
     throttled = sum(1 for _path, status in sent if status == 429)
-    bound = (pages - 1) // LIMIT * WINDOW + pages * page_seconds
+    bound = _bound_seconds(pages, page_seconds)
     rss_full = _peak_rss_mb(stack.worker.pid)
 
     log_mark = len(_sandbox_requests(stack))
@@ -165,6 +178,13 @@ def _bench(stack: WorkerStack, args) -> int:
     for path, _status in _sandbox_requests(stack)[log_mark:]:
         per_collection[path] = per_collection.get(path, 0) + 1
     mirror = Mirror.objects.get()
+    phases = re.compile(
+        r"(refresh started|rate limit wait|mirror synced|version written|"
+        r"refresh succeeded).*"
+    )
+    for line in stack.log(f"worker{stack.workers_started}").splitlines():
+        if phases.search(line):
+            print("worker:", line[:23], phases.search(line).group(0)[:110])
 
     print(
         f"entries                      {args.entries:,} ({pages} pages of {PER_PAGE})"
@@ -174,8 +194,8 @@ def _bench(stack: WorkerStack, args) -> int:
         f"mean of {min(args.sample_pages, pages)} pages)"
     )
     print(
-        f"bound                        {bound:.1f} s = {(pages - 1) // LIMIT} x "
-        f"{WINDOW:.0f} s waits + {pages} x {page_seconds:.3f} s"
+        f"bound                        {bound:.1f} s ({pages} requests in a row, "
+        f"{page_seconds:.3f} s each, at most {LIMIT} per {WINDOW:.0f} s)"
     )
     print(
         f"full refresh                 {seconds:.1f} s = {seconds / bound:.2f} x bound"
@@ -183,7 +203,10 @@ def _bench(stack: WorkerStack, args) -> int:
     print(f"entries per second           {args.entries / seconds:,.0f}")
     print(f"requests used                {run.requests} (sandbox saw {len(sent)})")
     print(f"429s received                {throttled}")
-    print(f"worker peak RSS              {rss_full:.0f} MB")
+    print(
+        f"worker peak RSS              {rss_full:.0f} MB ({rss_idle:.0f} MB before "
+        "the refresh)"
+    )
     print(
         f"mirror                       {mirror.row_count:,} rows, "
         f"{mirror.byte_size / 1e6:.1f} MB Parquet"

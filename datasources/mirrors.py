@@ -3,14 +3,20 @@
 A mirror is one Parquet file per (connection, account, collection) holding the
 collection's records flattened like a version, plus a Mirror row with the
 watermark. A sync asks Harvest only for records updated since the watermark
-minus an overlap (whether `updated_since` is inclusive is not documented), and
-for running timers, whose hours grow without a new `updated_at`. DuckDB merges
-the answer into a new file: the old file anti-joined by id with the delta, then
-the delta, streamed from disk to disk, so a million records never sit in
-Python memory. The row then points at the new file; until that moment the old
-file is the mirror, so a failure anywhere leaves it intact. Harvest never
-reports deletions, so a new mirror, and every MIRROR_FULL_PASS_HOURS, is built
-from a full listing instead, which replaces the file only when every page came.
+minus an overlap, and for running timers, whose hours grow without a new
+`updated_at`. The watermark is when the last good sync started, by our clock,
+not the newest `updated_at` seen: Harvest stamps a batch alike (an invoice marks
+all its entries), and an overlap behind the newest stamp would fetch that batch
+again on every sync; behind our start it only covers clock skew and the
+undocumented inclusiveness of `updated_since`.
+
+DuckDB merges the answer into a new file (the old file anti-joined by id with
+the delta, then the delta) streaming from disk to disk, so a million records
+never sit in Python memory. The row then points at the new file; until that
+moment the old file is the mirror, so a failure anywhere leaves it intact.
+Harvest never reports deletions, so a new mirror, and one every
+MIRROR_FULL_PASS_HOURS, is built from a full listing instead, which replaces the
+file only when every page came.
 
 A source's version is a DuckDB-filtered copy of the mirror: its Query URL's
 parameters (from/to, is_active, client_id, ...) become a WHERE clause. A Query
@@ -43,7 +49,7 @@ from datasources.models import DataSource, DataVersion, Mirror, RefreshRun
 logger = logging.getLogger(__name__)
 
 # Harvest's `updated_since` boundary is uncertain and clocks drift: ask again
-# for a few minutes before the newest change seen.
+# for a few minutes before the last sync started.
 OVERLAP = timedelta(minutes=5)
 WAIT_POLL_SECONDS = 0.5
 
@@ -241,7 +247,6 @@ class _Fetched:
     rows: int = 0
     pages: int = 0
     requests: int = 0
-    newest: str = ""
 
 
 def _fetch_into(
@@ -257,8 +262,6 @@ def _fetch_into(
         pages_before = fetched.pages
         for page in client.iter_pages(url):
             spool.write(page.records)
-            stamps = [r.get("updated_at") or "" for r in page.records]
-            fetched.newest = max([fetched.newest, *stamps])
             fetched.pages += 1
             fetched.requests += page.requests
             _renew(mirror_id)
@@ -279,24 +282,28 @@ def _record_progress(run: RefreshRun | None, page, pages_before: int, rows: int)
     run.save(update_fields=["pages_done", "pages_total", "requests", "bytes", "rows"])
 
 
-def _new_watermark(mirror: Mirror, newest: str, started: datetime, full: bool):
-    """The newest change seen, never later than our own clock at the start."""
-    if not newest:
-        return mirror.watermark if mirror.watermark and not full else started
-    seen = min(datetime.fromisoformat(newest.replace("Z", "+00:00")), started)
-    if mirror.watermark and not full:
-        return max(seen, mirror.watermark)
-    return seen
+_SPOOL = "read_json($spool, format='newline_delimited', columns=$columns)"
 
 
-def _deduplicated_delta(schema: dict[str, str]) -> str:
-    """The spool's records, one per id, the most recently updated winning."""
-    order = ' ORDER BY "updated_at" DESC' if "updated_at" in schema else ""
+def _delta_query(connection, params: dict, schema: dict[str, str]) -> str:
+    """The spool's records, one per id, the most recently updated winning.
+
+    Paging over a changing list can repeat a record; when none repeats (almost
+    always) the spool is read as is, which streams, where deduplicating a
+    million records would hold them in DuckDB's memory.
+    """
     # Only fixed text is formatted into these queries: column names go through
     # _quoted(), values are always parameters.
+    repeated = connection.execute(
+        f"SELECT count(*) - count(DISTINCT id) FROM {_SPOOL}",  # noqa: S608
+        params,
+    ).fetchone()[0]
+    if not repeated:
+        return f"SELECT * FROM {_SPOOL}"  # noqa: S608
+    order = ' ORDER BY "updated_at" DESC' if "updated_at" in schema else ""
     return (
-        "SELECT * FROM read_json($spool, format='newline_delimited', "  # noqa: S608
-        f"columns=$columns) QUALIFY row_number() OVER (PARTITION BY id{order}) = 1"
+        f"SELECT * FROM {_SPOOL} "  # noqa: S608
+        f"QUALIFY row_number() OVER (PARTITION BY id{order}) = 1"
     )
 
 
@@ -305,22 +312,21 @@ def _write_mirror_file(
 ) -> int:
     """Writes the new mirror to `target`; returns its row count."""
     schema = spool.schema([])
-    delta = _deduplicated_delta(schema)
-    params: dict = {"spool": str(spool.path), "columns": schema, "target": str(target)}
-    if full:
-        query = delta
-    else:
-        params["old"] = str(storage.local_file(old_file))
-        query = (
-            f"WITH delta AS ({delta}) "  # noqa: S608
-            "SELECT * FROM read_parquet($old) AS old "
-            "WHERE NOT EXISTS (SELECT 1 FROM delta WHERE delta.id = old.id) "
-            "UNION ALL BY NAME SELECT * FROM delta"
-        )
-    connection = storage.duckdb_connection()
+    params: dict = {"spool": str(spool.path), "columns": schema}
+    connection = storage.duckdb_connection(keep_order=False)
     try:
+        query = _delta_query(connection, params, schema)
+        if not full:
+            params["old"] = str(storage.local_file(old_file))
+            query = (
+                f"WITH delta AS ({query}) "  # noqa: S608
+                "SELECT * FROM read_parquet($old) AS old "
+                "WHERE NOT EXISTS (SELECT 1 FROM delta WHERE delta.id = old.id) "
+                "UNION ALL BY NAME SELECT * FROM delta"
+            )
         connection.execute(
-            f"COPY ({query}) TO $target (FORMAT parquet, COMPRESSION zstd)", params
+            f"COPY ({query}) TO $target (FORMAT parquet, COMPRESSION zstd)",
+            {**params, "target": str(target)},
         )
         count = connection.execute(
             "SELECT count(*) FROM read_parquet($target)", {"target": str(target)}
@@ -368,7 +374,7 @@ def _swap(
     full: bool,
 ) -> None:
     old_file = mirror.file_name
-    mirror.watermark = _new_watermark(mirror, fetched.newest, started, full)
+    mirror.watermark = started
     mirror.synced_at = started
     mirror.last_sync_requests = fetched.requests
     if full:
@@ -484,7 +490,7 @@ def derive_version(
     mirror_path = str(storage.local_file(mirror.file_name))
     with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as folder:
         target = Path(folder) / "version.parquet"
-        connection = storage.duckdb_connection()
+        connection = storage.duckdb_connection(keep_order=False)
         try:
             described = connection.execute(
                 "DESCRIBE SELECT * FROM read_parquet($mirror)", {"mirror": mirror_path}

@@ -140,7 +140,8 @@ class Mirror(models.Model):
     file_name = models.CharField(max_length=500, blank=True)
     row_count = models.PositiveIntegerField(default=0)
     byte_size = models.PositiveBigIntegerField(default=0)
-    # The newest updated_at seen (never later than the sync's start).
+    # When the last successful sync started (our clock); the next one asks for
+    # what changed since then, minus an overlap.
     watermark = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
     last_full_at = models.DateTimeField(null=True, blank=True)

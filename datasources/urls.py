@@ -1,6 +1,6 @@
 from django.urls import path
 
-from datasources import views
+from datasources import sharing_views, views
 
 app_name = "datasources"
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("<int:pk>/resume/", views.source_resume, name="source_resume"),
     path("<int:pk>/edit/", views.source_edit, name="source_edit"),
     path("<int:pk>/delete/", views.source_delete, name="source_delete"),
+    path("<int:pk>/share/", sharing_views.source_share, name="source_share"),
+    path("<int:pk>/unshare/", sharing_views.source_unshare, name="source_unshare"),
     path(
         "<int:pk>/runs/<int:run_pk>/progress/", views.run_progress, name="run_progress"
     ),

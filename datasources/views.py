@@ -16,7 +16,12 @@ from connectors.access import connections_for, get_connection
 from connectors.catalog import get_service, services
 from connectors.harvest.errors import DisallowedURL, HarvestError, TokenInvalid
 from datasources import actions, notifications, schedule, storage, wizard
-from datasources.access import get_source, sources_for
+from datasources.access import (
+    can_edit_source,
+    can_manage_source,
+    get_source,
+    sources_for,
+)
 from datasources.forms import (
     AccountChoiceForm,
     ColumnFormSet,
@@ -350,7 +355,8 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, "The stored data of this source cannot be read.")
     ctx = {
         "source": source,
-        "can_edit": source.owner_id == request.user.pk,
+        "can_edit": can_edit_source(request, source),
+        "can_manage": can_manage_source(request, source),
         "schedule_text": schedule.describe(source),
         "runs": runs,
         "stored_names": names,
@@ -389,6 +395,9 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
         **SourceSettingsForm.initial_for(source.refresh_minutes, source.daily_at),
     }
     form = SourceSettingsForm(request.POST or None, initial=initial)
+    if not can_manage_source(request, source):
+        # Sharing stays with the owner (and its audit log with datasources/sharing.py).
+        del form.fields["shared_with_workspace"]
     formset = ColumnFormSet(
         request.POST or None, initial=initial_columns(source.columns), prefix="columns"
     )
@@ -399,7 +408,9 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 refresh_minutes=form.refresh_minutes(),
                 daily_at=form.daily_time(),
-                shared_with_workspace=form.cleaned_data["shared_with_workspace"],
+                shared_with_workspace=form.cleaned_data.get(
+                    "shared_with_workspace", source.shared_with_workspace
+                ),
                 columns=columns_from_formset(formset),
             )
         except ValueError as error:
@@ -415,7 +426,7 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def source_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    source = get_source(request, pk, edit=True)
+    source = get_source(request, pk, manage=True)
     name = source.name
     actions.delete_source(source)
     messages.success(request, f"Deleted “{name}”.")

@@ -58,6 +58,9 @@ class Knobs:
     next_link_offhost: bool = False  # links.next points at offhost_base
     endless_pages: bool = False  # links.next always leads to one more page
 
+    # Hostile data: names, notes, subjects... take these strings, cycled.
+    hostile_names: list[str] = field(default_factory=list)
+
     def update(self, changes: dict[str, Any]) -> list[str]:
         """Apply a JSON-style dict; returns the names that were not knobs."""
         known = {f.name: f for f in dataclasses.fields(self)}
@@ -75,7 +78,11 @@ class Knobs:
         return data
 
     def copy(self) -> "Knobs":
-        return dataclasses.replace(self, redirect_prefixes=list(self.redirect_prefixes))
+        return dataclasses.replace(
+            self,
+            redirect_prefixes=list(self.redirect_prefixes),
+            hostile_names=list(self.hostile_names),
+        )
 
 
 def _coerce(name: str, value: Any, current: Any) -> Any:

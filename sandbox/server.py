@@ -17,6 +17,7 @@ import orjson
 
 from sandbox.api import Api
 from sandbox.data import Dataset
+from sandbox.hostile import HostileNames
 from sandbox.http import (
     JSON_TYPE,
     Request,
@@ -68,6 +69,7 @@ class SandboxApp:
         self.requests: list[LoggedRequest] = []
         self.id_side = IdSide(knobs, self.tokens)
         self.api = Api(self)
+        self.hostile_names = HostileNames()
         self._lock = threading.Lock()
         self._random = random.Random(knobs.seed)
         self._dataset_key: tuple | None = None
@@ -96,12 +98,21 @@ class SandboxApp:
             for item in dataclasses.fields(self.knobs):
                 setattr(self.knobs, item.name, getattr(self.initial_knobs, item.name))
             self.knobs.redirect_prefixes = list(self.initial_knobs.redirect_prefixes)
+            self.knobs.hostile_names = list(self.initial_knobs.hostile_names)
             self._dataset_key = None
             self.requests.clear()
         self.limiter.reset()
+        self.hostile_names.reset()
 
     # -------------------------------------------------------------- handling
     def handle(self, request: Request, logged: LoggedRequest) -> Response:
+        response = self.route(request, logged)
+        payloads = self.knobs.hostile_names
+        if payloads and _serves_harvest_text(request, response):
+            response.body = self.hostile_names.apply(response.body, payloads)
+        return response
+
+    def route(self, request: Request, logged: LoggedRequest) -> Response:
         path = request.path
         if path.startswith("/_sandbox/"):
             return self.control(request)
@@ -254,6 +265,14 @@ def throttled_response(retry_after: int, reports: bool) -> Response:
         return Response(429, b"Retry later", "text/plain", headers)
     body = orjson.dumps({"error": "Too Many Requests", "message": "Retry later"})
     return Response(429, body, JSON_TYPE, headers)
+
+
+def _serves_harvest_text(request: Request, response: Response) -> bool:
+    return (
+        response.status == 200
+        and response.content_type == JSON_TYPE
+        and request.path.startswith(("/api/", "/id/api/v2/accounts"))
+    )
 
 
 def _flag_auth(logged: LoggedRequest, request: Request, valid: bool) -> None:

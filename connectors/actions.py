@@ -19,6 +19,7 @@ from connectors.harvest.errors import HarvestError
 from connectors.harvest.tokens import TokenSet
 from connectors.models import Connection
 from connectors.ratelimit import interactive_limiter
+from workspaces.actions import record
 
 logger = logging.getLogger(__name__)
 
@@ -209,7 +210,18 @@ def create_connection(
         auth_kind,
         len(identity.accounts),
     )
+    record(
+        workspace,
+        owner,
+        "connection.created",
+        _audit_target(connection),
+        kind=auth_kind,
+    )
     return connection
+
+
+def _audit_target(connection: Connection) -> str:
+    return f"connection {connection.pk} “{connection.name}”"
 
 
 def reconnect_connection(
@@ -231,6 +243,12 @@ def reconnect_connection(
         connection.auth_kind = Connection.AuthKind.OAUTH
         connection.save()
         tokens.save_tokens(connection, token_set)
+    record(
+        connection.workspace,
+        connection.owner,
+        "connection.reconnected",
+        _audit_target(connection),
+    )
     logger.info("connection reconnected connection=%s", connection.pk)
     return connection
 
@@ -284,8 +302,17 @@ def connect_personal_token(request: HttpRequest, token: str) -> Connection:
 
 
 def rename_connection(connection: Connection, name: str) -> None:
+    old_name = connection.name
     connection.name = name
     connection.save(update_fields=["name"])
+    # Only the owner reaches a connection (connectors/access.py), so they acted.
+    record(
+        connection.workspace,
+        connection.owner,
+        "connection.renamed",
+        _audit_target(connection),
+        old_name=old_name,
+    )
     logger.info("connection renamed connection=%s", connection.pk)
 
 
@@ -293,6 +320,13 @@ def delete_connection(connection: Connection) -> int:
     """Delete it; its data sources stay, without a connection. Returns their count."""
     orphaned = connection.data_sources.count()
     connection_id = connection.pk
+    record(
+        connection.workspace,
+        connection.owner,
+        "connection.deleted",
+        _audit_target(connection),
+        orphaned_sources=orphaned,
+    )
     connection.delete()
     logger.info(
         "connection deleted connection=%s orphaned_sources=%s", connection_id, orphaned

@@ -10,4 +10,5 @@ urlpatterns = [
     path("sources/", include("datasources.urls")),
     path("dashboards/", include("klips.urls")),
     path("workspaces/", include("workspaces.urls")),
+    path("p/", include("klips.published_urls")),
 ]

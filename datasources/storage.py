@@ -9,6 +9,7 @@ written, so a local copy keyed by file name is always valid.
 import logging
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -69,6 +70,24 @@ def delete_file(file_name: str) -> None:
 
 def file_size(file_name: str) -> int:
     return default_storage.size(file_name)
+
+
+def sweep_scratch(older_than: float) -> list[str]:
+    """Removes scratch folders untouched for `older_than` seconds: left behind by
+    a worker that was killed mid-refresh (a live one writes every page)."""
+    removed = []
+    cutoff = time.time() - older_than
+    for folder in scratch_dir().glob("tmp*"):
+        touched = [
+            folder.stat().st_mtime,
+            *(f.stat().st_mtime for f in folder.rglob("*")),
+        ]
+        if folder.is_dir() and max(touched) < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+    if removed:
+        logger.info("scratch swept folders=%s", len(removed))
+    return removed
 
 
 def scratch_dir() -> Path:

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from connectors.models import Connection
+from datasources import storage
 from datasources.models import DataSource, RefreshRun
 
 logger = logging.getLogger(__name__)
@@ -41,10 +42,11 @@ def claim(source_id: int, seen_next_run_at: datetime, now: datetime) -> bool:
 @shared_task
 def tick() -> list[int]:
     """Queues a refresh for every due source this ticker could claim."""
-    from datasources.refresh import recover_abandoned_runs
+    from datasources.refresh import lock_lease, recover_abandoned_runs
 
     now = timezone.now()
     recover_abandoned_runs(now)
+    storage.sweep_scratch(older_than=lock_lease().total_seconds())
     run_ids = []
     for source_id, next_run_at in due_candidates(now):
         if not claim(source_id, next_run_at, now):

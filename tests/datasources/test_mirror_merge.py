@@ -1,5 +1,7 @@
 """Merging Harvest pages into a collection mirror (pages served by `responses`)."""
 
+from django.core.files.storage import default_storage
+
 from datasources.models import Mirror, RefreshRun
 from datasources.refresh import refresh_source
 from datasources.storage import local_path, read_rows
@@ -66,3 +68,19 @@ def test_an_incremental_answer_upserts_by_id_and_adds_new_columns(
     names, _ = read_rows(source.current_version)
     assert "external_reference.id" in names
     assert local_path(source.current_version).exists()
+
+
+def test_deleting_the_connection_deletes_the_mirror_file(
+    owner, workspace, connection, harvest, django_capture_on_commit_callbacks
+):
+    source = make_source(owner, workspace, connection, query_url=PATH, recipe="")
+    serve_pages(harvest, PATH, "time_entries", [[time_entry(1, 1.0)]])
+    _refresh(source)
+    mirror_file = Mirror.objects.get().file_name
+    assert default_storage.exists(mirror_file)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        connection.delete()
+
+    assert Mirror.objects.count() == 0
+    assert not default_storage.exists(mirror_file)

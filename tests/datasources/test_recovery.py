@@ -43,3 +43,26 @@ def test_it_leaves_a_run_with_a_live_lease_alone(source):
     source.refresh_from_db()
     assert run.status == RefreshRun.Status.RUNNING
     assert source.failure_count == 0
+
+
+def test_the_ticker_sweeps_scratch_folders_a_dead_worker_left(settings, source):
+    import os
+    import time as clock
+
+    from datasources.storage import scratch_dir
+
+    settings.REFRESH_LEASE_SECONDS = 60
+    abandoned = scratch_dir() / "tmpdead"
+    abandoned.mkdir()
+    (abandoned / "delta.ndjson").write_text("{}\n")
+    hour_ago = clock.time() - 3600
+    for path in (abandoned / "delta.ndjson", abandoned):
+        os.utime(path, (hour_ago, hour_ago))
+    live = scratch_dir() / "tmplive"
+    live.mkdir()
+    (live / "delta.ndjson").write_text("{}\n")
+
+    tasks.tick()
+
+    assert not abandoned.exists()
+    assert live.exists()

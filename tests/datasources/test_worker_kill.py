@@ -41,6 +41,8 @@ def test_a_killed_worker_leaves_the_previous_version_and_the_next_run_completes(
         assert round_["after"]["rows_in_file"] == ENTRIES
         assert round_["mirror_after"] == round_["mirror_before"]
         assert round_["recovered"] == [round_["run_id"]]
+        assert len(round_["scratch_left_by_kill"]) == 1
+        assert round_["scratch_after_recovery"] == []
         assert round_["dead_run"]["status"] == "failed"
         assert "worker stopped" in round_["dead_run"]["error"]
         assert round_["next_run"]["status"] == "succeeded", round_["next_run"]

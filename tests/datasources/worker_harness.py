@@ -42,8 +42,10 @@ from datasources.refresh import queue_refresh
 print(queue_refresh(DataSource.objects.get(pk=%d), trigger="manual").pk)
 """
 TICK = """
-from datasources.refresh import recover_abandoned_runs
+from datasources.refresh import lock_lease, recover_abandoned_runs
+from datasources.storage import sweep_scratch
 from django.utils import timezone
+sweep_scratch(older_than=lock_lease().total_seconds())
 print(recover_abandoned_runs(timezone.now()))
 """
 
@@ -233,7 +235,9 @@ def kill_mid_refresh(stack: WorkerStack, source_id: int, rng: random.Random) -> 
     after = stack.current_version(source_id)
     mirror_after = stack.mirror_file()
     time.sleep(stack.lease_seconds + 1)
+    leftovers = sorted(p.name for p in (stack.data_dir / "tmp").glob("tmp*"))
     recovered = stack.recover()
+    swept = sorted(p.name for p in (stack.data_dir / "tmp").glob("tmp*"))
     stack.start_worker()
     next_run_id = stack.queue(source_id)
     next_run = stack.wait_for_run(next_run_id)
@@ -245,6 +249,8 @@ def kill_mid_refresh(stack: WorkerStack, source_id: int, rng: random.Random) -> 
         "mirror_before": mirror_before,
         "mirror_after": mirror_after,
         "recovered": recovered,
+        "scratch_left_by_kill": leftovers,
+        "scratch_after_recovery": swept,
         "dead_run": stack.run(run_id),
         "run_id": run_id,
         "next_run": next_run,

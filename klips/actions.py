@@ -9,8 +9,9 @@ from typing import Any
 from django.db import transaction
 
 from datasources.models import DataSource
+from klips.dashboard_filters import DashboardFilters
 from klips.models import Dashboard, Klip
-from klips.query import QueryResult, run_klip
+from klips.query import QueryError, QueryResult, all_columns, run_klip, sides_for
 from klips.render import MAX_CATEGORIES, render
 from klips.spec import KlipSpec, parse_spec
 from workspaces.models import Workspace
@@ -170,15 +171,80 @@ def query_for_kind(
     )
 
 
-def klip_payload(klip: Klip, time_zone: str = "UTC") -> dict:
+def klip_payload(
+    klip: Klip, time_zone: str = "UTC", filters: DashboardFilters | None = None
+) -> dict:
     """What the dashboard card draws: the figure or table plus freshness."""
     spec = parse_spec(klip.spec)
     sources = klip_sources(klip, spec)
+    spec = with_dashboard_filters(spec, sources, filters)
     result = query_for_kind(klip.kind, spec, sources, time_zone)
     payload = render(klip.kind, spec, result)
     payload.update(freshness(sources.get(spec.sources[0])))
-    payload.update({"klip_id": klip.pk, "reason": result.reason})
+    payload.update(
+        {
+            "klip_id": klip.pk,
+            "reason": result.reason,
+            "version": version_key([sources.get(pk) for pk in spec.sources]),
+        }
+    )
     return payload
+
+
+def with_dashboard_filters(
+    spec: KlipSpec, sources: dict[int, DataSource], filters: DashboardFilters | None
+) -> KlipSpec:
+    """The spec plus the dashboard filters whose columns its sources have."""
+    if filters is None or not filters.active:
+        return spec
+    try:
+        columns = set(all_columns(sides_for(spec, sources)))
+    except QueryError:
+        # A missing source or a broken model: the query will say so itself.
+        return spec
+    return filters.apply(spec, columns)
+
+
+def version_key(sources: list[DataSource | None]) -> str:
+    """Changes whenever a source gets a new version or turns stale or healthy."""
+    return "-".join(
+        f"{source.current_version_id or 0}{'s' if _is_stale(source) else ''}"
+        if source
+        else "x"
+        for source in sources
+    )
+
+
+def _is_stale(source: DataSource) -> bool:
+    return source.status == DataSource.Status.STALE
+
+
+def dashboard_versions(dashboard: Dashboard) -> dict[str, dict]:
+    """Per Klip: its sources' version key and freshness, in two queries.
+
+    The dashboard polls this to re-fetch only the Klips whose data changed.
+    """
+    specs = dashboard.klips.values_list("pk", "spec")
+    wanted = {klip_id: _source_ids(spec) for klip_id, spec in specs}
+    sources = DataSource.objects.filter(
+        workspace_id=dashboard.workspace_id,
+        pk__in={pk for ids in wanted.values() for pk in ids},
+    ).select_related("current_version")
+    by_id = {source.pk: source for source in sources}
+
+    versions = {}
+    for klip_id, ids in wanted.items():
+        chosen = [by_id.get(pk) for pk in ids]
+        versions[str(klip_id)] = {
+            "version": version_key(chosen),
+            **freshness(chosen[0] if chosen else None),
+        }
+    return versions
+
+
+def _source_ids(spec: Any) -> list[int]:
+    ids = (spec.get("sources") if isinstance(spec, dict) else None) or []
+    return [pk for pk in ids if isinstance(pk, int)]
 
 
 def preview_payload(
@@ -206,10 +272,14 @@ def freshness(source: DataSource | None) -> dict:
 # CSV --------------------------------------------------------------------------
 
 
-def klip_csv(klip: Klip, time_zone: str = "UTC") -> str:
+def klip_csv(
+    klip: Klip, time_zone: str = "UTC", filters: DashboardFilters | None = None
+) -> str:
     """The Klip's full result (no top-N folding) as CSV text."""
     spec = parse_spec(klip.spec)
-    result = run_klip(spec, klip_sources(klip, spec), time_zone=time_zone)
+    sources = klip_sources(klip, spec)
+    spec = with_dashboard_filters(spec, sources, filters)
+    result = run_klip(spec, sources, time_zone=time_zone)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([neutralise(c.name) for c in result.columns])

@@ -10,6 +10,8 @@ from typing import Any
 from django import forms
 
 from datasources.models import DataSource
+from klips import gallery
+from klips.gallery_actions import harvest_account_ids
 from klips.models import Dashboard, Klip
 from klips.query import QueryError, all_columns, check_join, result_columns, sides_for
 from klips.render import check_kind
@@ -397,3 +399,51 @@ def _initial_sort(spec: dict) -> dict:
     if measures and sort["by"] == _measure_key(measures[0]):
         by = "measure"
     return {"sort_by": by, "direction": sort.get("direction", "asc")}
+
+
+class GalleryAddForm(forms.Form):
+    """One gallery Klip or dashboard, and the Harvest account its sources read."""
+
+    item = forms.ChoiceField()
+    account = forms.ChoiceField(label="Harvest account")
+    dashboard = forms.ModelChoiceField(
+        queryset=Dashboard.objects.none(),
+        required=False,
+        label="Add Klips to",
+        empty_label="—",
+    )
+
+    def __init__(self, *args, connections, dashboards, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.connections = {connection.pk: connection for connection in connections}
+        self.fields["item"].choices = [
+            (f"klip:{item.slug}", item.name) for item in gallery.KLIPS
+        ] + [(f"dashboard:{item.slug}", item.name) for item in gallery.DASHBOARDS]
+        self.fields["account"].choices = [
+            (f"{connection.pk}:{account_id}", _account_label(connection, account_id))
+            for connection in connections
+            for account_id in harvest_account_ids(connection)
+        ]
+        self.fields["dashboard"].queryset = dashboards
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        kind = (cleaned.get("item") or "").split(":", 1)[0]
+        if kind == "klip" and not cleaned.get("dashboard"):
+            self.add_error("dashboard", "Pick the dashboard the Klip goes on.")
+        return cleaned
+
+    @property
+    def kind_and_slug(self) -> tuple[str, str]:
+        kind, slug = self.cleaned_data["item"].split(":", 1)
+        return kind, slug
+
+    @property
+    def connection_and_account(self) -> tuple[Any, int]:
+        connection_id, account_id = self.cleaned_data["account"].split(":", 1)
+        return self.connections[int(connection_id)], int(account_id)
+
+
+def _account_label(connection, account_id: int) -> str:
+    names = {int(a["id"]): a.get("name", "") for a in connection.accounts or []}
+    return f"{names.get(account_id) or account_id} ({connection.name})"

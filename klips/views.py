@@ -10,8 +10,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from datasources.access import sources_for
-from klips import actions
-from klips.access import can_create, dashboards_for, get_dashboard, get_klip
+from klips import actions, dashboard_filters, dashboard_views
+from klips.access import (
+    can_edit_dashboard,
+    can_manage_dashboard,
+    dashboards_for,
+    get_dashboard,
+    get_klip,
+)
 from klips.forms import DashboardForm, KlipForm, initial_from_klip
 from klips.models import Klip
 from klips.query import QueryError
@@ -72,7 +78,9 @@ def dashboard_detail(request: HttpRequest, dashboard_id: int) -> HttpResponse:
     ctx = {
         "dashboard": dashboard,
         "klips": klips,
-        "can_edit": dashboard.owner_id == request.user.pk and can_create(request),
+        "can_edit": can_edit_dashboard(request, dashboard),
+        "can_manage": can_manage_dashboard(request, dashboard),
+        **dashboard_views.board_context(request, dashboard),
     }
     return render(request, "klips/dashboard_detail.html", ctx)
 
@@ -82,6 +90,9 @@ def dashboard_detail(request: HttpRequest, dashboard_id: int) -> HttpResponse:
 def dashboard_rename(request: HttpRequest, dashboard_id: int) -> HttpResponse:
     dashboard = get_dashboard(request, dashboard_id, edit=True)
     form = DashboardForm(request.POST or None, instance=dashboard)
+    if not can_manage_dashboard(request, dashboard):
+        # Sharing stays with the owner (and its audit log with klips/sharing.py).
+        del form.fields["shared_with_workspace"]
     if request.method == "POST" and form.is_valid():
         form.save()
         return redirect("klips:dashboard_detail", dashboard.pk)
@@ -93,7 +104,7 @@ def dashboard_rename(request: HttpRequest, dashboard_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def dashboard_delete(request: HttpRequest, dashboard_id: int) -> HttpResponse:
-    dashboard = get_dashboard(request, dashboard_id, edit=True)
+    dashboard = get_dashboard(request, dashboard_id, manage=True)
     if request.method == "POST":
         actions.delete_dashboard(dashboard)
         messages.success(request, "Dashboard deleted.")
@@ -253,8 +264,9 @@ def klip_delete(request: HttpRequest, dashboard_id: int, klip_id: int) -> HttpRe
 def klip_data(request: HttpRequest, dashboard_id: int, klip_id: int) -> JsonResponse:
     klip = get_klip(request, dashboard_id, klip_id)
     try:
-        payload = actions.klip_payload(klip, _time_zone(request))
-    except (SpecError, QueryError) as error:
+        filters = dashboard_filters.from_query(request.GET)
+        payload = actions.klip_payload(klip, _time_zone(request), filters)
+    except (SpecError, QueryError, dashboard_filters.FilterError) as error:
         logger.info("klip data refused klip=%s error=%s", klip.pk, error)
         return JsonResponse({"klip_id": klip.pk, "error": str(error)}, status=422)
     return JsonResponse(payload)
@@ -265,8 +277,9 @@ def klip_data(request: HttpRequest, dashboard_id: int, klip_id: int) -> JsonResp
 def klip_csv(request: HttpRequest, dashboard_id: int, klip_id: int) -> HttpResponse:
     klip = get_klip(request, dashboard_id, klip_id)
     try:
-        text = actions.klip_csv(klip, _time_zone(request))
-    except (SpecError, QueryError) as error:
+        filters = dashboard_filters.from_query(request.GET)
+        text = actions.klip_csv(klip, _time_zone(request), filters)
+    except (SpecError, QueryError, dashboard_filters.FilterError) as error:
         return HttpResponse(str(error), status=422, content_type="text/plain")
 
     filename = re.sub(r"[^A-Za-z0-9_-]+", "-", klip.name).strip("-") or "klip"

@@ -92,22 +92,37 @@
     if (table.truncated) message(body, "Showing the first " + rows.length + " rows.");
   }
 
-  function drawFigure(body, figure) {
+  function fileName(card) {
+    var name = (card.dataset.name || "klip").replace(/[^A-Za-z0-9_-]+/g, "-");
+    return name.replace(/^-+|-+$/g, "") || "klip";
+  }
+
+  function drawFigure(card, body, figure) {
     var plot = document.createElement("div");
     plot.className = "klip-plot";
     plot.dataset.role = "plot";
     body.appendChild(plot);
+    // The modebar's camera button is Plotly's own PNG export.
     Plotly.newPlot(plot, figure.data, figure.layout, {
       responsive: true,
       displaylogo: false,
       modeBarButtonsToRemove: ["sendDataToCloud"],
+      toImageButtonOptions: { format: "png", filename: fileName(card) },
     });
+  }
+
+  function clear(body) {
+    body.querySelectorAll(".js-plotly-plot").forEach(function (plot) {
+      if (window.Plotly) Plotly.purge(plot);
+    });
+    body.replaceChildren();
   }
 
   function draw(card, payload) {
     var body = part(card, "body");
-    body.replaceChildren();
+    clear(body);
     showFreshness(card, payload);
+    if (payload.version !== undefined) card.dataset.version = payload.version;
     if (payload.error) {
       message(body, payload.error, "errorlist");
       card.dataset.state = "error";
@@ -121,7 +136,7 @@
     if (payload.table) {
       drawTable(body, payload.table);
     } else {
-      drawFigure(body, payload.figure);
+      drawFigure(card, body, payload.figure);
     }
     card.dataset.state = "ready";
   }
@@ -195,11 +210,64 @@
     });
   }
 
+  /* Ask which Klips' sources have a new version (or turned stale) and re-fetch
+     only those; the poll itself reads no data file. */
+  function pollVersions(url) {
+    if (document.hidden) return;
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.ok ? response.json() : { klips: {} };
+      })
+      .then(function (answer) {
+        document.querySelectorAll(".klip[data-data-url]").forEach(function (card) {
+          var current = answer.klips[card.dataset.klipId];
+          if (!current || card.dataset.state === "loading") return;
+          if (current.version !== card.dataset.version) load(card);
+        });
+      })
+      .catch(function () {
+        /* Offline for a moment: the next poll tries again. */
+      });
+  }
+
+  function pollSeconds(el) {
+    var fromPage = Number(new URLSearchParams(window.location.search).get("poll"));
+    var seconds = fromPage >= 1 ? fromPage : Number(el.dataset.pollSeconds);
+    return seconds >= 1 ? seconds : 30;
+  }
+
+  function initPolling() {
+    var el = document.getElementById("klip-grid");
+    if (!el || !el.dataset.versionsUrl) return;
+    window.setInterval(function () {
+      pollVersions(el.dataset.versionsUrl);
+    }, pollSeconds(el) * 1000);
+  }
+
+  function initTv() {
+    var button = document.getElementById("tv-fullscreen");
+    if (button) {
+      button.addEventListener("click", function () {
+        if (document.fullscreenElement) document.exitFullscreen();
+        else document.documentElement.requestFullscreen();
+      });
+    }
+    var clock = document.querySelector(".tv [data-role=clock]");
+    if (!clock) return;
+    function tick() {
+      clock.textContent = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    }
+    tick();
+    window.setInterval(tick, 15000);
+  }
+
   window.HarvestDashKlips = { draw: draw, csrfToken: csrfToken };
 
   document.addEventListener("DOMContentLoaded", function () {
     initGrid();
     initConfirms();
+    initTv();
     document.querySelectorAll(".klip[data-data-url]").forEach(load);
+    initPolling();
   });
 })();

@@ -413,6 +413,18 @@ def mirror_for(connection_id: int, account_id: int, collection: str) -> Mirror:
     return mirror
 
 
+def mirror_of(source: DataSource, today: date) -> Mirror | None:
+    """The mirror a source's refreshes read, if a mirror answers its Query URL."""
+    query = plan_for(relative_dates.resolve(source.query_url, today))
+    if query is None or source.connection_id is None:
+        return None
+    return Mirror.objects.filter(
+        connection_id=source.connection_id,
+        account_id=source.account_id,
+        collection=query.collection,
+    ).first()
+
+
 def needs_sync(mirror: Mirror, wanted_since: datetime | None, now: datetime) -> bool:
     """False when a sync started after `wanted_since` (the run was queued) already
     brought the mirror as up to date as a fetch of our own would."""

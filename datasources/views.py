@@ -10,12 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from connectors.access import connections_for, get_connection
 from connectors.catalog import get_service, services
 from connectors.harvest.errors import DisallowedURL, HarvestError, TokenInvalid
-from datasources import actions, notifications, schedule, storage, wizard
+from datasources import actions, mirrors, notifications, schedule, storage, wizard
 from datasources.access import (
     can_edit_source,
     can_manage_source,
@@ -361,6 +362,7 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "runs": runs,
         "stored_names": names,
         "stored_rows": rows,
+        "mirror": mirrors.mirror_of(source, timezone.localdate()),
     }
     return render(request, "datasources/source_detail.html", ctx)
 

@@ -1,6 +1,7 @@
 """Merging Harvest pages into a collection mirror (pages served by `responses`)."""
 
 from django.core.files.storage import default_storage
+from django.urls import reverse
 
 from datasources.models import Mirror, RefreshRun
 from datasources.refresh import refresh_source
@@ -84,3 +85,17 @@ def test_deleting_the_connection_deletes_the_mirror_file(
 
     assert Mirror.objects.count() == 0
     assert not default_storage.exists(mirror_file)
+
+
+def test_the_source_page_says_which_mirror_it_reads(
+    owner_client, owner, workspace, connection, harvest
+):
+    source = make_source(owner, workspace, connection)
+    serve_pages(harvest, PATH, "time_entries", [[time_entry(1, 1.0), time_entry(2, 2)]])
+    _refresh(source)
+
+    page = owner_client.get(reverse("datasources:source_detail", args=[source.pk]))
+
+    text = page.content.decode()
+    assert "copy of Harvest's <code>time_entries</code>" in text
+    assert "2 records" in text

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "connectors",
     "datasources",
     "klips",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -198,6 +199,11 @@ HARVEST_CLIENT_ID = env_str("HARVEST_CLIENT_ID")
 HARVEST_CLIENT_SECRET = env_str("HARVEST_CLIENT_SECRET")
 HARVEST_CONTACT = env_str("HARVEST_CONTACT", "admin@localhost")
 HARVEST_TIMEOUT_SECONDS = env_int("HARVEST_TIMEOUT_SECONDS", 30)
+# Multiplies the rate limiter's windows (15 s, 15 min); below 1 only in tests
+# against a sandbox whose windows are scaled the same way.
+HARVEST_RATE_LIMIT_SCALE = float(env_str("HARVEST_RATE_LIMIT_SCALE", "1"))
+if not HARVEST_RATE_LIMIT_SCALE > 0:
+    raise ImproperlyConfigured("HARVEST_RATE_LIMIT_SCALE must be a number above 0")
 
 # Refreshed data: one file per version through Django's storage API, so web and
 # workers on different machines can share it (S3-compatible in production).
@@ -222,6 +228,16 @@ MIRROR_FULL_PASS_HOURS = env_int("MIRROR_FULL_PASS_HOURS", 24)
 # ends as failed "too large" and keeps the previous version.
 MAX_SOURCE_ROWS = env_int("MAX_SOURCE_ROWS", 1_000_000)
 MAX_SOURCE_BYTES = env_int("MAX_SOURCE_BYTES", 4 * 1024 * 1024 * 1024)
+
+# The REST API (api/): hashed per-user tokens only, JSON only; no session
+# authentication, so no cookie-borne request reaches it.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.HashedTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": None,
+}
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"

@@ -11,4 +11,5 @@ urlpatterns = [
     path("dashboards/", include("klips.urls")),
     path("workspaces/", include("workspaces.urls")),
     path("p/", include("klips.published_urls")),
+    path("api/", include("api.urls")),
 ]

@@ -6,16 +6,19 @@ removed from the workspace loses the API with it.
 """
 
 from rest_framework import exceptions
-from rest_framework.authentication import TokenAuthentication
+from rest_framework.authentication import TokenAuthentication, get_authorization_header
 
 from api.tokens import find_token
 
 
 class HashedTokenAuthentication(TokenAuthentication):
     def authenticate(self, request):
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if header.lower().startswith("bearer "):
-            request.META["HTTP_AUTHORIZATION"] = "Token " + header[7:]
+        parts = get_authorization_header(request).split()
+        if len(parts) == 2 and parts[0].lower() == b"bearer":
+            try:
+                return self.authenticate_credentials(parts[1].decode())
+            except UnicodeError:
+                raise exceptions.AuthenticationFailed("Invalid token.") from None
         return super().authenticate(request)
 
     def authenticate_credentials(self, key: str):

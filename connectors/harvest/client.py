@@ -423,7 +423,8 @@ def _page_from(answer: _Answer, url: str, number: int) -> tuple[Page, str | None
     data = answer.data
     endpoint = urlsplit(url).path
     list_keys = [k for k, v in data.items() if isinstance(v, list)]
-    if "links" not in data and not list_keys:
+    # An object (/v2/users/me has a "roles" list) carries no paging envelope.
+    if "links" not in data and ("per_page" not in data or not list_keys):
         page = Page([data], None, number, 1, 1, url, len(answer.body), answer.attempts)
         return page, None
 

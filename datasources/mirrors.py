@@ -25,6 +25,7 @@ Sources share the mirror: a run finding it synced after the run was queued
 (say by another source due at the same tick) uses it without asking Harvest.
 """
 
+import json
 import logging
 import tempfile
 import time
@@ -307,17 +308,52 @@ def _delta_query(connection, params: dict, schema: dict[str, str]) -> str:
     )
 
 
+def _columns_of(connection, relation: str, params: dict) -> set[str]:
+    query = f"DESCRIBE SELECT * FROM {relation}"  # noqa: S608 (fixed relations)
+    described = connection.execute(query, params)
+    return {row[0] for row in described.fetchall()}
+
+
+def _changes_anything(
+    connection, delta: str, params: dict, delta_columns: set[str], old: set[str]
+) -> bool:
+    """Whether the delta holds a record the old mirror lacks or has otherwise.
+
+    Running timers come back on every sync; when they (and the overlap) match
+    what is stored, the million-record file is not rewritten.
+    """
+    if not delta_columns <= old:
+        return True
+    columns = ", ".join(_quoted(c) for c in sorted(delta_columns))
+    differing = connection.execute(
+        f"WITH delta AS ({delta}) SELECT count(*) FROM ("  # noqa: S608
+        f"SELECT {columns} FROM delta EXCEPT SELECT {columns} "
+        "FROM read_parquet($old) WHERE id IN (SELECT id FROM delta))",
+        params,
+    ).fetchone()[0]
+    return differing > 0
+
+
 def _write_mirror_file(
-    spool: storage.Spool, old_file: str, full: bool, target: Path
-) -> int:
-    """Writes the new mirror to `target`; returns its row count."""
+    spool: storage.Spool, mirror: Mirror, full: bool, target: Path
+) -> int | None:
+    """Writes the new mirror to `target`, sorted as Harvest lists the collection,
+    so versions cut from it need no sort; returns its row count, or None when an
+    incremental answer changed nothing."""
     schema = spool.schema([])
     params: dict = {"spool": str(spool.path), "columns": schema}
     connection = storage.duckdb_connection(keep_order=False)
     try:
         query = _delta_query(connection, params, schema)
+        columns = set(schema)
         if not full:
-            params["old"] = str(storage.local_file(old_file))
+            params["old"] = str(storage.local_file(mirror.file_name))
+            old_columns = _columns_of(
+                connection, "read_parquet($old)", {"old": params["old"]}
+            )
+            if not _changes_anything(connection, query, params, columns, old_columns):
+                return None
+            columns |= old_columns
             query = (
                 f"WITH delta AS ({query}) "  # noqa: S608
                 "SELECT * FROM read_parquet($old) AS old "
@@ -325,7 +361,9 @@ def _write_mirror_file(
                 "UNION ALL BY NAME SELECT * FROM delta"
             )
         connection.execute(
-            f"COPY ({query}) TO $target (FORMAT parquet, COMPRESSION zstd)",
+            f"COPY (SELECT * FROM ({query}) "  # noqa: S608
+            f"ORDER BY {_order_by(mirror.collection, columns)}) "
+            "TO $target (FORMAT parquet, COMPRESSION zstd)",
             {**params, "target": str(target)},
         )
         count = connection.execute(
@@ -355,10 +393,11 @@ def sync(
             spool.close()
 
         new_file = ""
-        row_count = mirror.row_count
+        row_count = None
         if full or fetched.rows:
             target = Path(folder) / "mirror.parquet"
-            row_count = _write_mirror_file(spool, mirror.file_name, full, target)
+            row_count = _write_mirror_file(spool, mirror, full, target)
+        if row_count is not None:
             new_file = storage.store_file(target, f"mirrors/{mirror.pk}")
 
     _swap(mirror, new_file, row_count, fetched, started, full)
@@ -368,7 +407,7 @@ def sync(
 def _swap(
     mirror: Mirror,
     new_file: str,
-    row_count: int,
+    row_count: int | None,
     fetched: _Fetched,
     started: datetime,
     full: bool,
@@ -394,7 +433,7 @@ def _swap(
         storage.delete_file(old_file)
     logger.info(
         "mirror synced mirror=%s collection=%s account=%s full=%s pages=%s "
-        "requests=%s changed=%s rows=%s",
+        "requests=%s fetched=%s rewritten=%s rows=%s",
         mirror.pk,
         mirror.collection,
         mirror.account_id,
@@ -402,6 +441,7 @@ def _swap(
         fetched.pages,
         fetched.requests,
         fetched.rows,
+        bool(new_file),
         mirror.row_count,
     )
 
@@ -498,31 +538,47 @@ def derive_version(
     row_filters: tuple[RowFilter, ...],
     today: date,
 ) -> DataVersion:
-    """A new version of `source`: its slice of the mirror, in Harvest's order."""
+    """The source's slice of the mirror, in Harvest's order (the mirror's).
+
+    When neither the mirror file nor the slice changed since the current
+    version was cut, that version is the answer: Klips keep their caches and
+    an hourly refresh of an unchanged million-record account costs no copy.
+    """
     mirror_path = str(storage.local_file(mirror.file_name))
-    with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as folder:
-        target = Path(folder) / "version.parquet"
-        connection = storage.duckdb_connection(keep_order=False)
-        try:
-            described = connection.execute(
-                "DESCRIBE SELECT * FROM read_parquet($mirror)", {"mirror": mirror_path}
-            ).fetchall()
-            columns = {row[0] for row in described}
-            where, params = _where(query, row_filters, today, columns)
+    connection = storage.duckdb_connection()
+    try:
+        columns = _columns_of(
+            connection, "read_parquet($mirror)", {"mirror": mirror_path}
+        )
+        where, params = _where(query, row_filters, today, columns)
+        select = (
+            f"SELECT *{_missing_columns(source, columns)} "  # noqa: S608
+            f"FROM read_parquet($mirror) WHERE {where}"
+        )
+        derived_from = json.dumps(
+            {"mirror": mirror.file_name, "select": select, "params": params},
+            sort_keys=True,
+            default=str,
+        )
+        current = source.current_version
+        if current is not None and current.derived_from == derived_from:
+            return current
+        with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as folder:
+            target = Path(folder) / "version.parquet"
             connection.execute(
-                f"COPY (SELECT *{_missing_columns(source, columns)} "  # noqa: S608
-                f"FROM read_parquet($mirror) WHERE {where} "
-                f"ORDER BY {_order_by(query.collection, columns)}) "
-                "TO $target (FORMAT parquet, COMPRESSION zstd)",
+                f"COPY ({select}) TO $target (FORMAT parquet, COMPRESSION zstd)",
                 {"mirror": mirror_path, "target": str(target), **params},
             )
             row_count = connection.execute(
                 "SELECT count(*) FROM read_parquet($target)", {"target": str(target)}
             ).fetchone()[0]
-        finally:
-            connection.close()
-        file_name = storage.store_file(target, f"datasets/{source.pk}")
-    return storage.create_version(source, file_name, int(row_count))
+            file_name = storage.store_file(target, f"datasets/{source.pk}")
+    finally:
+        connection.close()
+    version = storage.create_version(source, file_name, int(row_count))
+    version.derived_from = derived_from
+    version.save(update_fields=["derived_from"])
+    return version
 
 
 def refresh_from_mirror(

@@ -78,6 +78,9 @@ class DataVersion(models.Model):
     file_name = models.CharField(max_length=500)
     row_count = models.PositiveIntegerField(default=0)
     byte_size = models.PositiveBigIntegerField(default=0)
+    # For a version cut from a collection mirror: the mirror file and the
+    # query, so an unchanged pair reuses this version instead of copying.
+    derived_from = models.TextField(blank=True)
 
     def __str__(self) -> str:
         return f"{self.source} v{self.pk} ({self.row_count} rows)"

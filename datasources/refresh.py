@@ -193,7 +193,7 @@ def _record_success(
         run.version = version
         _finish_run(run, RefreshRun.Status.SUCCEEDED)
 
-    if previous is not None:
+    if previous is not None and previous != version:
         # The swap is committed; nobody is pointed at the old file any more.
         storage.delete_version_file(previous)
         previous.delete()

@@ -99,3 +99,23 @@ def test_the_source_page_says_which_mirror_it_reads(
     text = page.content.decode()
     assert "copy of Harvest's <code>time_entries</code>" in text
     assert "2 records" in text
+
+
+def test_an_unchanged_answer_keeps_the_mirror_file_and_the_version(
+    owner, workspace, connection, harvest
+):
+    source = make_source(owner, workspace, connection, query_url=PATH, recipe="")
+    entries = [time_entry(1, 1.0), time_entry(2, 2.0, is_running=True)]
+    serve_pages(harvest, PATH, "time_entries", [entries])
+    _refresh(source)
+    mirror_file = Mirror.objects.get().file_name
+    version = source.current_version
+
+    run = _refresh(source)
+
+    assert run.requests == 2
+    assert Mirror.objects.get().file_name == mirror_file
+    assert source.current_version == version
+    assert run.version == version
+    assert default_storage.exists(version.file_name)
+    assert source.versions.count() == 1

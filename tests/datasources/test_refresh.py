@@ -94,6 +94,8 @@ def test_it_deletes_the_superseded_file_after_the_swap(source, harvest):
     _refresh(source)
     source.refresh_from_db()
     first = source.current_version
+    harvest.reset()
+    serve_pages(harvest, PATH, "time_entries", _pages(1, start=50))
 
     _refresh(source)
 

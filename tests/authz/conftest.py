@@ -1,0 +1,1 @@
+from tests.authz.world import isolated_storage  # noqa: F401

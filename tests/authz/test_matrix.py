@@ -1,4 +1,4 @@
-"""The authorization matrix: every URL pattern × persona × id → status.
+"""The authorization matrix: every URL pattern, persona and id -> status.
 
 Every URL pattern of the project (admin/ and allauth's own account pages
 aside, which have their own tests) needs a row in MATRIX, or

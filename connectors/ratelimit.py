@@ -45,6 +45,11 @@ RATES: dict[str, Rate] = {
     "general": Rate(100, Duration.SECOND * 15),
     "reports": Rate(100, Duration.MINUTE * 15),
 }
+# Our windows are this much longer than Harvest's: a slot is taken when a request
+# leaves a worker, Harvest counts it when it arrives, and the two clocks differ
+# by each request's own delay (lock waits, scheduling, new connections), so an
+# exact window lets the 101st request of one window land inside the previous.
+WINDOW_SAFETY_MARGIN = 0.05
 REPORTS_PREFIX = "/v2/reports/"
 # Longer than the reports window, so a request that waits its turn is never
 # refused in normal operation.
@@ -261,6 +266,16 @@ class HarvestRateLimiter:
         return min(max(int(waiting_ms), 20), 5_000) / 1000
 
 
+def configured_rates() -> dict[str, Rate]:
+    """RATES with their windows lengthened by the safety margin and multiplied by
+    settings.HARVEST_RATE_LIMIT_SCALE."""
+    scale = settings.HARVEST_RATE_LIMIT_SCALE * (1 + WINDOW_SAFETY_MARGIN)
+    return {
+        name: Rate(rate.limit, max(1, round(rate.interval * scale)))
+        for name, rate in RATES.items()
+    }
+
+
 def store_from_url(url: str, prefix: str | None = None) -> Store:
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisStore(url, prefix or "harvestdash:rl")
@@ -272,7 +287,9 @@ def store_from_url(url: str, prefix: str | None = None) -> Store:
 @cache
 def shared_limiter() -> HarvestRateLimiter:
     """The process-wide limiter over settings.RATE_LIMIT_STORE."""
-    return HarvestRateLimiter(store_from_url(settings.RATE_LIMIT_STORE))
+    return HarvestRateLimiter(
+        store_from_url(settings.RATE_LIMIT_STORE), rates=configured_rates()
+    )
 
 
 @cache
@@ -285,5 +302,6 @@ def interactive_limiter() -> HarvestRateLimiter:
     """
     return HarvestRateLimiter(
         store_from_url(settings.RATE_LIMIT_STORE),
+        rates=configured_rates(),
         max_wait_seconds=INTERACTIVE_MAX_WAIT_SECONDS,
     )

@@ -5,6 +5,7 @@ Stdlib ThreadingHTTPServer: no dependency, one thread per connection, keep-alive
 """
 
 import dataclasses
+import hashlib
 import logging
 import random
 import threading
@@ -56,6 +57,8 @@ class LoggedRequest:
     headers: dict[str, object]  # "Authorization": True/False (was the token valid)
     status: int = 0
     ms: float = 0.0
+    at: float = 0.0  # time.time() when the request arrived
+    token: str = ""  # a short hash of the bearer token ("" without one), never it
 
 
 class SandboxApp:
@@ -293,7 +296,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         started = time.perf_counter()
+        arrived = time.time()
         request, logged = self._read_request()
+        logged.at = arrived
         try:
             response = self.app.handle(request, logged)
         except Exception:
@@ -328,9 +333,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
         safe_query = {
             k: ("[filtered]" if k in SECRET_PARAMS else v) for k, v in query.items()
         }
-        return request, LoggedRequest(
-            self.command, parts.path, safe_query, safe_headers
-        )
+        logged = LoggedRequest(self.command, parts.path, safe_query, safe_headers)
+        bearer = bearer_token(request)
+        if bearer:
+            logged.token = hashlib.sha256(bearer.encode()).hexdigest()[:12]
+        return request, logged
 
     def _write(self, response: Response, truncate: bool) -> None:
         self.send_response(response.status)

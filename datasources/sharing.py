@@ -99,6 +99,12 @@ def unshare_source(source: DataSource, actor, grantee: str) -> None:
     logger.info("source unshared source=%s grantee=%s", source.pk, grantee)
 
 
+# TODO: a member who leaves keeps their share rows (access is gated by the
+# membership, so they reach nothing); they come back if the member rejoins.
+# Deleting them needs a hook in workspaces.actions.remove_member, which may not
+# import this app.
+
+
 def shares_of(source: DataSource) -> list[SourceShare]:
     return list(source.shares.select_related("grantee").order_by("grantee__email"))
 

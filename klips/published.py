@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import check_password, make_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
@@ -42,6 +43,8 @@ TOKEN_BYTES = 32
 CLIENT_COLUMN = "Client name"
 MAX_CLIENT_LINKS = 500
 SESSION_PREFIX = "published-link:"
+MAX_ATTEMPTS = 10
+ATTEMPT_WINDOW = 15 * 60
 
 
 class LinkError(ValidationError):
@@ -96,10 +99,26 @@ def is_unlocked(link: PublishedLink, session) -> bool:
     return session.get(f"{SESSION_PREFIX}{link.pk}") == _unlock_mark(link)
 
 
-def unlock(link: PublishedLink, session, password: str) -> bool:
-    # TODO: no attempt limit per link yet; a long random password is the defence.
+class TooManyAttempts(Exception):
+    """Wrong passwords for this link from this address hit the limit."""
+
+
+def _attempts_key(link: PublishedLink, address: str) -> str:
+    return f"published:attempts:{link.pk}:{address}"
+
+
+def unlock(link: PublishedLink, session, password: str, address: str = "") -> bool:
+    """Check the password; after MAX_ATTEMPTS wrong ones from one address in
+    ATTEMPT_WINDOW seconds, refuse even the right one until the window ends."""
+    key = _attempts_key(link, address)
+    if cache.get(key, 0) >= MAX_ATTEMPTS:
+        raise TooManyAttempts
     if not link.password or not check_password(password, link.password):
+        cache.add(key, 0, ATTEMPT_WINDOW)
+        cache.incr(key)
+        logger.info("published link wrong password link=%s", link.pk)
         return False
+
     session[f"{SESSION_PREFIX}{link.pk}"] = _unlock_mark(link)
     return True
 

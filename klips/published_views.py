@@ -87,6 +87,24 @@ def link_revoke(request: HttpRequest, dashboard_id: int, link_id: int) -> HttpRe
 # Visitors -----------------------------------------------------------------------
 
 
+NOT_RIGHT = "That password is not right."
+TOO_MANY = "Too many wrong passwords; try again in 15 minutes."
+
+
+def _try_password(request: HttpRequest, link: PublishedLink) -> str:
+    """An empty string when the link is now unlocked, else why not."""
+    try:
+        unlocked = published.unlock(
+            link,
+            request.session,
+            request.POST.get("password", ""),
+            request.META.get("REMOTE_ADDR", ""),
+        )
+    except published.TooManyAttempts:
+        return TOO_MANY
+    return "" if unlocked else NOT_RIGHT
+
+
 def _time_zone(link: PublishedLink) -> str:
     return link.dashboard.workspace.time_zone or "UTC"
 
@@ -95,17 +113,18 @@ def _time_zone(link: PublishedLink) -> str:
 @require_http_methods(["GET", "POST"])
 def published_dashboard(request: HttpRequest, token: str) -> HttpResponse:
     link = published.get_link(token)
-    wrong_password = False
+    refusal = ""
     if request.method == "POST":
-        wrong_password = not published.unlock(
-            link, request.session, request.POST.get("password", "")
-        )
-        if not wrong_password:
+        refusal = _try_password(request, link)
+        if not refusal:
             return redirect("published:dashboard", token=token)
 
     if not published.is_unlocked(link, request.session):
-        ctx = {"link": link, "wrong_password": wrong_password}
-        return _not_indexed(render(request, "published/password.html", ctx))
+        ctx = {"link": link, "refusal": refusal}
+        status = 429 if refusal == TOO_MANY else 200
+        return _not_indexed(
+            render(request, "published/password.html", ctx, status=status)
+        )
 
     ctx = {
         "link": link,

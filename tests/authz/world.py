@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
@@ -69,6 +70,8 @@ def isolated_storage(settings, tmp_path):
     settings.DATASET_CACHE_DIR = tmp_path / "dataset-cache"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    # The local-memory cache outlives a test; results and counters must not.
+    cache.clear()
 
 
 def make_user(email: str):

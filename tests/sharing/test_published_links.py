@@ -118,6 +118,20 @@ def test_a_password_link_asks_first_and_stores_only_a_hash(world, client):
     assert data.json()["figure"]["data"][0]["y"] == [7.5, 7.75]
 
 
+def test_ten_wrong_passwords_lock_the_address_out_for_a_while(world, client):
+    link = published.create_link(
+        world.mine.dashboard, world.owner, password="right one"
+    )
+
+    wrong = [client.post(_page(link), {"password": f"guess {n}"}) for n in range(10)]
+    right = client.post(_page(link), {"password": "right one"})
+
+    assert [r.status_code for r in wrong] == [200] * 10
+    assert right.status_code == 429
+    assert "Too many wrong passwords" in right.content.decode()
+    assert client.get(_data(link, world.mine.klip)).status_code == 403
+
+
 def test_a_stale_source_shows_the_stale_notice(world, client):
     DataSource.objects.filter(pk=world.mine.source.pk).update(
         status=DataSource.Status.STALE

@@ -211,3 +211,17 @@ def stack_for_tests(
     except BaseException:
         stack.stop()
         raise
+
+
+def row_counts(stack: WorkersStack, source_ids: list[int]) -> list[int | None]:
+    """Rows in each source's current version (None: never refreshed)."""
+    counts = []
+    for source_id in source_ids:
+        rows = stack.sql(
+            "SELECT v.row_count FROM datasources_datasource s "
+            "LEFT JOIN datasources_dataversion v ON v.id = s.current_version_id "
+            "WHERE s.id = ?",
+            source_id,
+        )
+        counts.append(rows[0][0])
+    return counts

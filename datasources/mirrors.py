@@ -53,6 +53,12 @@ logger = logging.getLogger(__name__)
 # for a few minutes before the last sync started.
 OVERLAP = timedelta(minutes=5)
 WAIT_POLL_SECONDS = 0.5
+# DuckDB's buffer for mirror work: copies stream and spill beyond it, so a
+# million-record mirror costs the worker this much, not the records' size.
+MIRROR_MEMORY = "256MB"
+# Deduplicating holds a whole answer; rare (ids repeat only when Harvest's list
+# changed during a walk), so it may use more.
+DEDUPLICATE_MEMORY = "512MB"
 
 
 @dataclass(frozen=True)
@@ -67,8 +73,6 @@ class Param:
 @dataclass(frozen=True)
 class Collection:
     params: dict[str, Param]
-    # Harvest's own order for the collection, newest first.
-    sort_column: str = "created_at"
     has_running_timers: bool = False
 
 
@@ -92,12 +96,10 @@ COLLECTIONS: dict[str, Collection] = {
             **_BILLED,
             "is_running": Param("is_running", "=", "bool"),
         },
-        sort_column="spent_date",
         has_running_timers=True,
     ),
     "expenses": Collection(
         {**_dated("spent_date"), **_ids("user", "client", "project"), **_BILLED},
-        sort_column="spent_date",
     ),
     "invoices": Collection(
         {
@@ -105,7 +107,6 @@ COLLECTIONS: dict[str, Collection] = {
             **_ids("client"),
             "state": Param("state", "=", "text"),
         },
-        sort_column="issue_date",
     ),
     "estimates": Collection(
         {
@@ -113,7 +114,6 @@ COLLECTIONS: dict[str, Collection] = {
             **_ids("client"),
             "state": Param("state", "=", "text"),
         },
-        sort_column="issue_date",
     ),
     "projects": Collection({**_ACTIVE, **_ids("client")}),
     "clients": Collection(_ACTIVE),
@@ -200,12 +200,17 @@ def _renew(mirror_id: int) -> None:
 
 
 @contextmanager
-def _locked(mirror: Mirror):
-    """Holds the mirror for one sync; waits while another source syncs it."""
+def _locked(mirror: Mirror, still_alive: Callable[[], None]):
+    """Holds the mirror for one sync; waits while another source syncs it.
+
+    `still_alive` renews the waiting source's own lease, so a long wait is not
+    taken for a dead worker.
+    """
     deadline = time.monotonic() + lease().total_seconds()
     while not _claim(mirror.pk):
         if time.monotonic() > deadline:
             raise MirrorBusy()
+        still_alive()
         time.sleep(WAIT_POLL_SECONDS)
     try:
         mirror.refresh_from_db()
@@ -301,6 +306,7 @@ def _delta_query(connection, params: dict, schema: dict[str, str]) -> str:
     ).fetchone()[0]
     if not repeated:
         return f"SELECT * FROM {_SPOOL}"  # noqa: S608
+    connection.execute(f"SET memory_limit = '{DEDUPLICATE_MEMORY}'")
     order = ' ORDER BY "updated_at" DESC' if "updated_at" in schema else ""
     return (
         f"SELECT * FROM {_SPOOL} "  # noqa: S608
@@ -337,33 +343,34 @@ def _changes_anything(
 def _write_mirror_file(
     spool: storage.Spool, mirror: Mirror, full: bool, target: Path
 ) -> int | None:
-    """Writes the new mirror to `target`, sorted as Harvest lists the collection,
-    so versions cut from it need no sort; returns its row count, or None when an
-    incremental answer changed nothing."""
+    """Writes the new mirror to `target`; returns its row count, or None when an
+    incremental answer changed nothing.
+
+    Rows keep Harvest's order without a sort (a sort of a million wide rows
+    costs more than the whole walk): a full pass is stored as listed (newest
+    first), a merge puts the changed records first, then the rest as they were.
+    """
     schema = spool.schema([])
     params: dict = {"spool": str(spool.path), "columns": schema}
-    connection = storage.duckdb_connection(keep_order=False)
+    connection = storage.duckdb_connection(MIRROR_MEMORY)
     try:
         query = _delta_query(connection, params, schema)
-        columns = set(schema)
         if not full:
             params["old"] = str(storage.local_file(mirror.file_name))
             old_columns = _columns_of(
                 connection, "read_parquet($old)", {"old": params["old"]}
             )
-            if not _changes_anything(connection, query, params, columns, old_columns):
+            if not _changes_anything(
+                connection, query, params, set(schema), old_columns
+            ):
                 return None
-            columns |= old_columns
             query = (
-                f"WITH delta AS ({query}) "  # noqa: S608
-                "SELECT * FROM read_parquet($old) AS old "
-                "WHERE NOT EXISTS (SELECT 1 FROM delta WHERE delta.id = old.id) "
-                "UNION ALL BY NAME SELECT * FROM delta"
+                f"WITH delta AS ({query}) SELECT * FROM delta "  # noqa: S608
+                "UNION ALL BY NAME SELECT * FROM read_parquet($old) AS old "
+                "WHERE NOT EXISTS (SELECT 1 FROM delta WHERE delta.id = old.id)"
             )
         connection.execute(
-            f"COPY (SELECT * FROM ({query}) "  # noqa: S608
-            f"ORDER BY {_order_by(mirror.collection, columns)}) "
-            "TO $target (FORMAT parquet, COMPRESSION zstd)",
+            f"COPY ({query}) TO $target (FORMAT parquet, COMPRESSION zstd)",
             {**params, "target": str(target)},
         )
         count = connection.execute(
@@ -512,12 +519,6 @@ def _where(
     return " AND ".join(clauses) or "TRUE", params
 
 
-def _order_by(collection: str, columns: set[str]) -> str:
-    sort_column = COLLECTIONS[collection].sort_column
-    keys = [c for c in (sort_column, "id") if c in columns]
-    return ", ".join(f"{_quoted(c)} DESC NULLS LAST" for c in keys) or "1"
-
-
 def _missing_columns(source: DataSource, columns: set[str]) -> str:
     """Modelled columns no mirrored record has, as typed NULLs, so Klips find them."""
     extra = []
@@ -538,14 +539,14 @@ def derive_version(
     row_filters: tuple[RowFilter, ...],
     today: date,
 ) -> DataVersion:
-    """The source's slice of the mirror, in Harvest's order (the mirror's).
+    """The source's slice of the mirror, in the mirror's order.
 
     When neither the mirror file nor the slice changed since the current
     version was cut, that version is the answer: Klips keep their caches and
     an hourly refresh of an unchanged million-record account costs no copy.
     """
     mirror_path = str(storage.local_file(mirror.file_name))
-    connection = storage.duckdb_connection()
+    connection = storage.duckdb_connection(MIRROR_MEMORY)
     try:
         columns = _columns_of(
             connection, "read_parquet($mirror)", {"mirror": mirror_path}
@@ -592,7 +593,7 @@ def refresh_from_mirror(
 ) -> DataVersion:
     """Syncs the source's collection mirror if needed, then derives its version."""
     mirror = mirror_for(source.connection_id, source.account_id, query.collection)
-    with _locked(mirror):
+    with _locked(mirror, still_alive=on_page):
         wanted_since = run.queued_at if run is not None else None
         if needs_sync(mirror, wanted_since, timezone.now()):
             sync(mirror, client, run, on_page)

@@ -96,18 +96,13 @@ def scratch_dir() -> Path:
     return scratch
 
 
-def duckdb_connection(keep_order: bool = True) -> duckdb.DuckDBPyConnection:
-    """A DuckDB session with bounded memory that spills to the scratch folder.
-
-    Without `keep_order`, rows keep an order only where a query says ORDER BY,
-    which lets large copies stream instead of buffering.
-    """
+def duckdb_connection(memory_limit: str = "512MB") -> duckdb.DuckDBPyConnection:
+    """A DuckDB session with bounded memory that spills to the scratch folder."""
     return duckdb.connect(
         config={
-            "memory_limit": "512MB",
+            "memory_limit": memory_limit,
             "threads": 2,
             "temp_directory": str(scratch_dir() / "duckdb"),
-            "preserve_insertion_order": keep_order,
         }
     )
 

@@ -1,17 +1,29 @@
 """Everything the Klip views do, as functions a task, the shell or a test can call."""
 
 import csv
+import hashlib
 import io
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
 from datasources.models import DataSource
 from klips.dashboard_filters import DashboardFilters
 from klips.models import Dashboard, Klip
-from klips.query import QueryError, QueryResult, all_columns, run_klip, sides_for
+from klips.query import (
+    CACHE_SECONDS,
+    QueryError,
+    QueryResult,
+    all_columns,
+    run_klip,
+    sides_for,
+    zone,
+)
 from klips.render import MAX_CATEGORIES, render
 from klips.spec import KlipSpec, parse_spec
 from workspaces.models import Workspace
@@ -174,21 +186,41 @@ def query_for_kind(
 def klip_payload(
     klip: Klip, time_zone: str = "UTC", filters: DashboardFilters | None = None
 ) -> dict:
-    """What the dashboard card draws: the figure or table plus freshness."""
+    """What the dashboard card draws: the figure or table plus freshness.
+
+    Cached whole per spec, kind, data versions and day, so a dashboard view of
+    unchanged data neither queries nor builds a figure again.
+    """
     spec = parse_spec(klip.spec)
     sources = klip_sources(klip, spec)
     spec = with_dashboard_filters(spec, sources, filters)
-    result = query_for_kind(klip.kind, spec, sources, time_zone)
-    payload = render(klip.kind, spec, result)
-    payload.update(freshness(sources.get(spec.sources[0])))
-    payload.update(
-        {
-            "klip_id": klip.pk,
-            "reason": result.reason,
-            "version": version_key([sources.get(pk) for pk in spec.sources]),
-        }
-    )
-    return payload
+    chosen = [sources.get(pk) for pk in spec.sources]
+    key = payload_key(klip.kind, spec, chosen, time_zone)
+    payload = cache.get(key)
+    if payload is None:
+        result = query_for_kind(klip.kind, spec, sources, time_zone)
+        payload = render(klip.kind, spec, result)
+        payload.update(freshness(chosen[0]))
+        payload.update({"reason": result.reason, "version": version_key(chosen)})
+        cache.set(key, payload, CACHE_SECONDS)
+    return {**payload, "klip_id": klip.pk}
+
+
+def payload_key(
+    kind: str, spec: KlipSpec, sources: list[DataSource | None], time_zone: str
+) -> str:
+    """Everything a drawn Klip depends on; today's date for relative windows."""
+    today = timezone.localdate(timezone=zone(time_zone)).isoformat()
+    # Version ids and file names: ids alone can repeat after a database reset.
+    stored = [
+        (source.name, source.current_version.file_name)
+        if source and source.current_version
+        else None
+        for source in sources
+    ]
+    parts = [kind, spec.model_dump(mode="json"), version_key(sources), stored]
+    text = json.dumps([*parts, time_zone, today], sort_keys=True, default=str)
+    return "klips:payload:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def with_dashboard_filters(

@@ -166,7 +166,7 @@ def run_klip(
     for side in sides:
         side.path = _parquet_path(side.source.current_version)
         side.file_paths = set() if side.empty else set(pq.read_schema(side.path).names)
-    today = today or timezone.localdate(timezone=_zone(time_zone))
+    today = today or timezone.localdate(timezone=zone(time_zone))
     compiled = compile_spec(spec, sides, today=today)
     key = cache_key(compiled, version_ids, time_zone)
     if use_cache:
@@ -263,7 +263,7 @@ def _parquet_path(version) -> Path:
     return path
 
 
-def _zone(name: str) -> ZoneInfo:
+def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
@@ -638,7 +638,7 @@ def execute(compiled: CompiledQuery, time_zone: str = "UTC") -> QueryResult:
     # Bounded so that several dashboards loading at once cannot exhaust memory.
     connection = duckdb.connect(":memory:", config={"memory_limit": QUERY_MEMORY})
     try:
-        connection.execute(f"SET TimeZone = '{_zone(time_zone).key}'")
+        connection.execute(f"SET TimeZone = '{zone(time_zone).key}'")
         raw_rows = connection.execute(compiled.sql, compiled.params).fetchall()
     except duckdb.Error as error:
         logger.warning("klip query failed error=%s", str(error).splitlines()[0])

@@ -141,6 +141,13 @@
     card.dataset.state = "ready";
   }
 
+  /* Data requests start as soon as this script runs; drawing waits for the
+     page's scripts (Plotly, which loads after this file) to be ready. */
+  var pageReady = new Promise(function (resolve) {
+    if (document.readyState !== "loading") resolve();
+    else document.addEventListener("DOMContentLoaded", resolve);
+  });
+
   function load(card) {
     card.dataset.state = "loading";
     fetch(card.dataset.dataUrl, {
@@ -153,10 +160,14 @@
         });
       })
       .then(function (payload) {
-        draw(card, payload);
+        return pageReady.then(function () {
+          draw(card, payload);
+        });
       })
       .catch(function () {
-        draw(card, { error: "Could not load this Klip." });
+        pageReady.then(function () {
+          draw(card, { error: "Could not load this Klip." });
+        });
       });
   }
 
@@ -267,7 +278,8 @@
     initGrid();
     initConfirms();
     initTv();
-    document.querySelectorAll(".klip[data-data-url]").forEach(load);
     initPolling();
   });
+  // The cards are above this script in the page, so they can be fetched now.
+  document.querySelectorAll(".klip[data-data-url]").forEach(load);
 })();

@@ -5,6 +5,7 @@ import itertools
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 
 from datasources.modelling import flatten, infer_columns
@@ -28,6 +29,8 @@ def _isolated_storage_and_cache(settings, tmp_path):
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     }
     settings.DATASET_CACHE_DIR = tmp_path / "dataset-cache"
+    # The local-memory cache outlives a settings change; start each test empty.
+    cache.clear()
     # Personas are made per test; the real hasher would dominate the run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

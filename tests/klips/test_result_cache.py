@@ -68,3 +68,34 @@ def test_it_recomputes_when_the_spec_or_model_changes(time_entries, executions):
     assert len(executions) == 3
     # As integers the hours round half to even: 2.5 -> 2, 1.5 -> 2, 0.5 -> 0.
     assert retyped.rows == [["Apollo", 10], ["Borealis", 7], ["Cygnus", 0]]
+
+
+def test_a_dashboard_view_rebuilds_no_figure_until_the_data_changes(
+    owner_client, workspace, owner, time_entries, executions, monkeypatch
+):
+    from django.urls import reverse
+
+    from datasources.models import DataSource
+    from klips import actions
+    from tests.klips.helpers import make_dashboard, make_klip
+
+    renders = []
+    real_render = actions.render
+    monkeypatch.setattr(
+        actions, "render", lambda *args: renders.append(1) or real_render(*args)
+    )
+    dashboard = make_dashboard(workspace, owner)
+    klip = make_klip(dashboard, time_entries)
+    url = reverse("klips:klip_data", args=[dashboard.pk, klip.pk])
+
+    first = owner_client.get(url).json()
+    second = owner_client.get(url).json()
+    DataSource.objects.filter(pk=time_entries.pk).update(status=DataSource.Status.STALE)
+    stale = owner_client.get(url).json()
+    write_version(time_entries, ENTRIES[:2])
+    refreshed = owner_client.get(url).json()
+
+    assert (len(renders), len(executions)) == (3, 2)
+    assert second == first
+    assert (first["stale"], stale["stale"]) == (False, True)
+    assert refreshed["figure"]["data"][0]["y"] == [4.0]

@@ -20,7 +20,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from sandbox.server import LoggedRequest, RunningSandbox  # noqa: E402
-from tests.e2e.stack import BIN, Stack  # noqa: E402
+from tests.e2e.stack import BIN, Stack, wait_for_http  # noqa: E402
 
 ACCOUNT_ID = 4411001
 # Query URLs the refresh engine fetches page by page (no collection mirror:
@@ -225,3 +225,18 @@ def row_counts(stack: WorkersStack, source_ids: list[int]) -> list[int | None]:
         )
         counts.append(rows[0][0])
     return counts
+
+
+def start_web(stack: WorkersStack) -> None:
+    """runserver for the stack (as tests/e2e/stack.py starts it)."""
+    stack._spawn(
+        "web",
+        [
+            str(BIN / "python"),
+            "manage.py",
+            "runserver",
+            f"127.0.0.1:{stack.web_port}",
+            "--noreload",
+        ],
+    )
+    wait_for_http(f"{stack.url}/accounts/login/")

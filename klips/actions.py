@@ -211,9 +211,13 @@ def payload_key(
 ) -> str:
     """Everything a drawn Klip depends on; today's date for relative windows."""
     today = timezone.localdate(timezone=zone(time_zone)).isoformat()
-    # Version ids and file names: ids alone can repeat after a database reset.
+    # Not ids alone: they can repeat after a database reset, the cache may not.
     stored = [
-        (source.name, source.current_version.file_name)
+        (
+            source.name,
+            source.current_version.file_name,
+            source.current_version.created_at.isoformat(),
+        )
         if source and source.current_version
         else None
         for source in sources

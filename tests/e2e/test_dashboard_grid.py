@@ -100,7 +100,9 @@ def test_it_keeps_a_dragged_klip_where_it_was_left(live_server, page, workspace,
         " return [n.x, n.y, n.w, n.h]; }",
         card,
     )
+    png_buttons = page.locator(f"{card} .modebar-btn[data-title*='png' i]").count()
     klip.refresh_from_db()
+    assert png_buttons == 1
     assert (klip.x, klip.w, klip.h) == (6, 6, 4)
     # Gridstack floats a lone Klip back to the top row; the column is what moved.
     assert position == [klip.x, klip.y, 6, 4]

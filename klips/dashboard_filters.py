@@ -11,6 +11,8 @@ from datetime import date
 
 from django.http import QueryDict
 
+from datasources.models import DataSource
+from klips.query import CHOICES_LIMIT, distinct_values
 from klips.spec import Filter, FilterOp, KlipSpec
 
 MAX_TEXT = 255
@@ -112,3 +114,20 @@ def _text(text: str, label: str) -> str:
     if len(text) > MAX_TEXT:
         raise FilterError(f"{label} is longer than {MAX_TEXT} characters.")
     return text
+
+
+def choices(sources: list[DataSource]) -> dict[str, list[str]]:
+    """Suggestions for the client, project and person boxes, from the sources'
+    stored data (each column's distinct values, cached per data version)."""
+    found: dict[str, set[str]] = {"client": set(), "project": set(), "person": set()}
+    for source in sources:
+        names = {column.get("name") for column in source.columns or []}
+        for box, candidates in (
+            ("client", CLIENT_COLUMNS),
+            ("project", PROJECT_COLUMNS),
+            ("person", PERSON_COLUMNS),
+        ):
+            column = _first(candidates, names)
+            if column:
+                found[box].update(distinct_values(source, column))
+    return {box: sorted(values)[:CHOICES_LIMIT] for box, values in found.items()}

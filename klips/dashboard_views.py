@@ -9,9 +9,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from datasources.models import DataSource
 from klips import actions
 from klips.access import get_dashboard
-from klips.dashboard_filters import DashboardFilters, FilterError, from_query
+from klips.dashboard_filters import DashboardFilters, FilterError, choices, from_query
 from klips.models import Dashboard
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,19 @@ def board_context(request: HttpRequest, dashboard: Dashboard) -> dict:
         "versions_url": reverse("klips:dashboard_versions", args=[dashboard.pk]),
         "tv_url": reverse("klips:dashboard_tv", args=[dashboard.pk]) + suffix,
         "poll_seconds": POLL_SECONDS,
+        "filter_choices": choices(_dashboard_sources(dashboard)),
     }
+
+
+def _dashboard_sources(dashboard: Dashboard) -> list[DataSource]:
+    """The sources the dashboard's Klips read (in its workspace only)."""
+    return list(
+        DataSource.objects.filter(
+            workspace_id=dashboard.workspace_id, klips__dashboard=dashboard
+        )
+        .distinct()
+        .select_related("current_version")
+    )
 
 
 @login_required

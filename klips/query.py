@@ -666,3 +666,44 @@ def json_value(value: Any) -> Any:
     if isinstance(value, timedelta):
         return value.total_seconds()
     return value
+
+
+# Choices ----------------------------------------------------------------------
+
+CHOICES_LIMIT = 500
+
+
+def distinct_values(source: DataSource, column_name: str) -> list[str]:
+    """Up to CHOICES_LIMIT distinct texts of a column, sorted; cached per version.
+
+    For the dashboard filter bar's suggestions; [] when there is nothing to read.
+    """
+    version = source.current_version
+    column = _model_of(source).get(column_name)
+    if version is None or column is None or version.row_count == 0:
+        return []
+    key = f"klips:choices:{version.pk}:{version.file_name}:{column.path}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+
+    path = _parquet_path(version)
+    if column.path not in set(pq.read_schema(path).names):
+        return []
+    sql = (
+        f"SELECT DISTINCT CAST({quote(column.path)} AS VARCHAR) AS v "
+        "FROM read_parquet(?) WHERE v IS NOT NULL ORDER BY v LIMIT ?"
+    )
+    connection = duckdb.connect(":memory:", config={"memory_limit": QUERY_MEMORY})
+    try:
+        values = [
+            row[0]
+            for row in connection.execute(sql, [str(path), CHOICES_LIMIT]).fetchall()
+        ]
+    except duckdb.Error as error:
+        logger.warning("klip choices failed source=%s error=%s", source.pk, error)
+        return []
+    finally:
+        connection.close()
+    cache.set(key, values, CACHE_SECONDS)
+    return values

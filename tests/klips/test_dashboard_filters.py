@@ -137,3 +137,32 @@ def test_the_csv_follows_the_filters(owner_client, board):
         "Project name,Hours",
         "Apollo,1.5",
     ]
+
+
+def test_the_filter_bar_suggests_the_sources_projects_and_people(
+    owner_client, board, workspace, owner
+):
+    dashboard, _ = board
+    hostile = make_source(
+        workspace,
+        owner,
+        [entry('"><b>Zeta</b>', 1.0, "2026-12-01", user="Zoe")],
+        name="Another",
+    )
+    make_klip(dashboard, hostile)
+
+    page = owner_client.get(
+        reverse("klips:dashboard_detail", args=[dashboard.pk])
+    ).content.decode()
+
+    projects = page.split('id="filter-projects">')[1].split("</datalist>")[0]
+    people = page.split('id="filter-people">')[1].split("</datalist>")[0]
+    assert projects == (
+        '<option value="&quot;&gt;&lt;b&gt;Zeta&lt;/b&gt;">'
+        '<option value="Apollo"><option value="Borealis"><option value="Cygnus">'
+    )
+    assert people == (
+        '<option value="Ada"><option value="Grace"><option value="Linus">'
+        '<option value="Zoe">'
+    )
+    assert 'id="filter-clients"></datalist>' in page

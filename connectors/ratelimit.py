@@ -36,6 +36,7 @@ from pyrate_limiter import (
     SQLiteBucket,
 )
 from redis import Redis
+from redis.exceptions import NoScriptError
 
 from connectors.harvest.errors import Throttled
 
@@ -166,6 +167,11 @@ class KeyedBucketFactory(BucketFactory):
     def get(self, item: RateItem) -> AbstractBucket:
         return self.bucket_for(item.name.split("|", 1)[0])
 
+    def forget(self, key: str) -> None:
+        """Drops the key's bucket so the next use makes a fresh one."""
+        with self._lock:
+            self._buckets.pop(key, None)
+
     def bucket_for(self, key: str) -> AbstractBucket:
         with self._lock:
             bucket = self._buckets.get(key)
@@ -245,9 +251,20 @@ class HarvestRateLimiter:
         # process for the whole wait, which would make a request waiting on the
         # reports bucket hold up general requests in other threads.
         rate = self.rates[key.split(":", 1)[0]]
+        reloaded = False
         while True:
             name = f"{key}|{uuid.uuid4().hex}"
-            if self.limiter.try_acquire(name, blocking=False):
+            try:
+                acquired = self.limiter.try_acquire(name, blocking=False)
+            except NoScriptError:
+                # Redis restarted and lost the bucket's Lua script: a new bucket
+                # loads it again (once; a second miss is a real error).
+                if reloaded:
+                    raise
+                self.factory.forget(key)
+                reloaded = True
+                continue
+            if acquired:
                 self.store.touch(key, rate)
                 return
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from connectors.catalog import get_recipe
 from connectors.harvest.client import HarvestClient
@@ -286,8 +287,30 @@ def queue_refresh(source: DataSource, trigger: str = "manual") -> RefreshRun:
         return pending
 
     run = RefreshRun.objects.create(source=source, trigger=trigger)
-    transaction.on_commit(lambda: refresh.delay(run.pk))
+    transaction.on_commit(lambda: _hand_to_worker(refresh, run))
     logger.info(
         "refresh queued run=%s source=%s trigger=%s", run.pk, source.pk, trigger
     )
     return run
+
+
+BROKER_DOWN = (
+    "The job queue could not be reached, so this run never started; the source "
+    "refreshes as soon as the queue is back."
+)
+
+
+def _hand_to_worker(task, run: RefreshRun) -> None:
+    """Sends the run to the broker; with the broker down (Redis stopped) the page
+    still answers, and the source is made due so the ticker queues it once the
+    broker is back."""
+    try:
+        task.delay(run.pk)
+    except KombuOperationalError:
+        logger.warning(
+            "refresh not sent run=%s source=%s broker unreachable",
+            run.pk,
+            run.source_id,
+        )
+        _finish_run(run, RefreshRun.Status.FAILED, error=BROKER_DOWN)
+        DataSource.objects.filter(pk=run.source_id).update(next_run_at=timezone.now())

@@ -156,8 +156,6 @@ def run_klip(
     if sides[0].empty and not sides[0].columns:
         # A first refresh without rows leaves the model empty: nothing to check.
         return QueryResult([], [], reason=NO_ROWS, version_ids=version_ids)
-    # TODO: a joined source whose only refresh had no rows has no columns yet,
-    # so a spec naming them fails as a spec error until it has rows.
     out_columns = result_columns(spec, all_columns(sides))
     check_join(spec, sides)
     if sides[0].empty:
@@ -214,8 +212,24 @@ def sides_for(spec: KlipSpec, sources: dict[int, DataSource]) -> list[Side]:
         for name, column in sides[1].columns.items():
             shown = f"{sides[1].source.name}: {name}" if name in taken else name
             renamed[shown] = column.model_copy(update={"name": shown})
-        sides[1].columns = renamed
+        sides[1].columns = renamed or _unmodelled_columns(spec, sides)
     return sides
+
+
+def _unmodelled_columns(spec: KlipSpec, sides: list[Side]) -> dict[str, Column]:
+    """Stand-ins for a joined source that has data but no columns yet: its only
+    refresh had no rows (this week's time on a Monday morning). The columns the
+    spec asks of it read as empty numbers, so the first source's rows still show.
+    """
+    version = sides[1].source.current_version
+    if version is None or version.row_count:
+        return {}
+    wanted = spec.referenced_columns() + ([spec.join.right] if spec.join else [])
+    return {
+        name: Column(name=name, path=f"__unmodelled.{name}", type=ColumnType.DECIMAL)
+        for name in dict.fromkeys(wanted)
+        if name not in sides[0].columns
+    }
 
 
 def all_columns(sides: list[Side]) -> dict[str, Column]:

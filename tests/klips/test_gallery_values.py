@@ -129,3 +129,21 @@ def test_every_gallery_klip_names_catalog_recipes_and_parses():
     ]
     for dashboard in gallery.DASHBOARDS:
         assert all(gallery.get_klip(slug) for slug in dashboard.klips), dashboard
+
+
+def test_everyone_misses_a_timesheet_before_the_week_has_any_time(
+    workspace, owner, team
+):
+    people, _ = team
+    empty_week = make_source(workspace, owner, [], name="Time entries (this week)")
+
+    _, _, missing = _result("missing-timesheets", people, empty_week)
+    _, _, utilisation = _result("team-utilisation", people, empty_week)
+
+    assert empty_week.columns == []
+    assert [row[0] for row in missing.rows] == ["Ada", "Grace", "Linus"]
+    assert sorted((row[0], *row[2:]) for row in utilisation.rows) == [
+        ("Ada", None, 35.0, None),
+        ("Grace", None, 40.0, None),
+        ("Linus", None, 20.0, None),
+    ]

@@ -404,7 +404,21 @@ def _json_object(answer: _Answer, endpoint: str) -> dict:
         ) from None
     if not isinstance(data, dict):
         raise MalformedResponse(f"Harvest's answer to {endpoint} is not an object.")
+    if b"\\u0000" in answer.body:
+        data = _without_nul(data)
     return data
+
+
+def _without_nul(value):
+    """NUL characters removed from every string: PostgreSQL text and jsonb cannot
+    hold U+0000, and no Harvest name needs one (the rule is in the README)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
 
 
 def _parse(model: type[ModelT], data: dict, endpoint: str) -> ModelT:

@@ -256,7 +256,7 @@ class _Fetched:
 
 
 def _fetch_into(
-    spool: storage.Spool,
+    spool: storage.SpoolWriter,
     client: HarvestClient,
     urls: list[str],
     run: RefreshRun | None,
@@ -392,12 +392,13 @@ def sync(
     full = full_pass_due(mirror, started)
     with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as folder:
         spool = storage.Spool(Path(folder) / "delta.ndjson")
+        writer = storage.SpoolWriter(spool)
         try:
             fetched = _fetch_into(
-                spool, client, sync_urls(mirror, full), run, on_page, mirror.pk
+                writer, client, sync_urls(mirror, full), run, on_page, mirror.pk
             )
         finally:
-            spool.close()
+            writer.close()
 
         new_file = ""
         row_count = None

@@ -7,8 +7,10 @@ written, so a local copy keyed by file name is always valid.
 """
 
 import logging
+import queue
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -147,7 +149,7 @@ class Spool:
         self.bytes = 0
 
     def write(self, records: list[dict]) -> None:
-        self._refuse_beyond_limits(len(records))
+        self.refuse_beyond_limits(len(records))
         lines = []
         for record in records:
             flat = flatten(record)
@@ -163,10 +165,11 @@ class Spool:
             self.bytes += len(chunk)
         self.rows += len(records)
 
-    def _refuse_beyond_limits(self, incoming: int) -> None:
+    def refuse_beyond_limits(self, incoming: int, rows: int | None = None) -> None:
         """Ends a run that outgrows MAX_SOURCE_ROWS / MAX_SOURCE_BYTES (an endless
-        listing, a huge custom query) before it fills the disk."""
-        if self.rows + incoming > settings.MAX_SOURCE_ROWS:
+        listing, a huge custom query) before it fills the disk. `rows`: the rows
+        written so far when the caller knows better than the spool (SpoolWriter)."""
+        if (self.rows if rows is None else rows) + incoming > settings.MAX_SOURCE_ROWS:
             raise TooLarge(
                 f"This source is too large: more than {settings.MAX_SOURCE_ROWS:,} "
                 "records. Narrow its Query URL (a shorter date range or a filter)."
@@ -191,6 +194,47 @@ class Spool:
         # Parquet cannot hold a table without columns; an empty answer on a
         # source never modelled yet still needs one.
         return schema or {"id": "BIGINT"}
+
+
+class SpoolWriter:
+    """Feeds a Spool from a thread of its own, so flattening one page overlaps
+    fetching the next (the fetch mostly waits on the network or the limiter).
+
+    Holds at most two pages in the queue; an error in the thread is raised by
+    the next write() or by close().
+    """
+
+    def __init__(self, spool: Spool) -> None:
+        self.spool = spool
+        self.rows = 0
+        self.error: Exception | None = None
+        self.pages: queue.Queue[list[dict] | None] = queue.Queue(maxsize=2)
+        self.thread = threading.Thread(target=self._drain, name="spool", daemon=True)
+        self.thread.start()
+
+    def write(self, records: list[dict]) -> None:
+        if self.error is not None:
+            raise self.error
+        # The row cap is judged here, in order, not a page or two late in the thread.
+        self.spool.refuse_beyond_limits(len(records), rows=self.rows)
+        self.pages.put(records)
+        self.rows += len(records)
+
+    def close(self) -> None:
+        self.pages.put(None)
+        self.thread.join()
+        self.spool.close()
+        if self.error is not None:
+            raise self.error
+
+    def _drain(self) -> None:
+        while (records := self.pages.get()) is not None:
+            if self.error is not None:
+                continue  # keep taking pages so write() never blocks for ever
+            try:
+                self.spool.write(records)
+            except Exception as error:  # handed to the fetching thread
+                self.error = error
 
 
 def spool_to_parquet(spool: Spool, schema: dict[str, str], target: Path) -> None:
@@ -227,12 +271,13 @@ def write_version(
     """
     with tempfile.TemporaryDirectory(dir=scratch_dir()) as folder:
         spool = Spool(Path(folder) / "records.ndjson")
+        writer = SpoolWriter(spool)
         try:
             for page in pages:
-                spool.write(page.records)
-                record_progress(run, page, spool.rows)
+                writer.write(page.records)
+                record_progress(run, page, writer.rows)
         finally:
-            spool.close()
+            writer.close()
 
         parquet = Path(folder) / "version.parquet"
         spool_to_parquet(spool, spool.schema(source.columns or []), parquet)

@@ -6,6 +6,7 @@ import duckdb
 import pytest
 from django.core.files.storage import default_storage
 
+from connectors.harvest.errors import TooLarge
 from datasources.models import RefreshRun
 from datasources.storage import local_path, write_version
 
@@ -131,3 +132,15 @@ def test_it_stores_2000_records_well_under_150_ms(source):
     assert version.row_count == 2000
     print(f"stored 2000 records in {elapsed_ms:.1f} ms")
     assert elapsed_ms < 150, elapsed_ms
+
+
+def test_a_failure_while_spooling_ends_the_write_with_that_error(source, settings):
+    settings.MAX_SOURCE_ROWS = 3
+    pages = [
+        FakePage([time_entry(n * 2 + i, 1.0) for i in range(2)], n) for n in (1, 2, 3)
+    ]
+
+    with pytest.raises(TooLarge, match="more than 3 records"):
+        write_version(source, pages)
+
+    assert source.versions.count() == 0

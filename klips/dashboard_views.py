@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 
 # How often an open dashboard asks whether its sources have new data.
 POLL_SECONDS = 30
+# TV mode's "one Klip at a time": seconds per Klip.
+CYCLE_SECONDS = 15
 
 
 def board_context(request: HttpRequest, dashboard: Dashboard) -> dict:
@@ -35,6 +37,9 @@ def board_context(request: HttpRequest, dashboard: Dashboard) -> dict:
         "filter_query": suffix,
         "versions_url": reverse("klips:dashboard_versions", args=[dashboard.pk]),
         "tv_url": reverse("klips:dashboard_tv", args=[dashboard.pk]) + suffix,
+        "tv_cycle_url": reverse("klips:dashboard_tv", args=[dashboard.pk])
+        + "?"
+        + urlencode({**filters.query(), "cycle": CYCLE_SECONDS}),
         "poll_seconds": POLL_SECONDS,
         "filter_choices": choices(_dashboard_sources(dashboard)),
     }

@@ -272,12 +272,31 @@
     window.setInterval(tick, 15000);
   }
 
+  /* TV mode with ?cycle=N: one Klip fills the screen, the next every N seconds. */
+  function initCycle() {
+    var seconds = Number(new URLSearchParams(window.location.search).get("cycle"));
+    var items = Array.prototype.slice.call(document.querySelectorAll(".tv .grid-stack-item"));
+    if (!(seconds >= 3) || items.length < 1) return;
+    document.body.classList.add("tv-cycle");
+    var index = 0;
+    function show() {
+      items.forEach(function (item, n) {
+        item.classList.toggle("tv-current", n === index);
+      });
+      resizePlots(items[index]);
+      index = (index + 1) % items.length;
+    }
+    show();
+    window.setInterval(show, seconds * 1000);
+  }
+
   window.HarvestDashKlips = { draw: draw, csrfToken: csrfToken };
 
   document.addEventListener("DOMContentLoaded", function () {
     initGrid();
     initConfirms();
     initTv();
+    initCycle();
     initPolling();
   });
   // The cards are above this script in the page, so they can be fetched now.

@@ -140,3 +140,40 @@ def test_it_redraws_a_klip_after_its_source_refreshes_without_a_reload(
     as_of = page.text_content(f"[data-klip-id='{klip.pk}'] [data-role=as-of]")
     assert as_of.startswith("Data as of ")
     assert page.errors == []
+
+
+def test_tv_mode_cycles_one_klip_at_a_time(live_server, page, workspace, owner):
+    from tests.klips.helpers import make_klip
+
+    source = make_source(workspace, owner, ENTRIES)
+    dashboard = make_dashboard(workspace, owner)
+    klips = [make_klip(dashboard, source, name=f"Klip {n}") for n in range(3)]
+    log_in(page, live_server, owner.email)
+
+    page.goto(
+        live_server.url
+        + reverse("klips:dashboard_tv", args=[dashboard.pk])
+        + "?cycle=3"
+    )
+    for klip in klips:
+        page.wait_for_selector(
+            f"[data-klip-id='{klip.pk}'][data-state=ready] .js-plotly-plot",
+            state="attached",
+        )
+    visible = "() => [...document.querySelectorAll('.grid-stack-item')]" + (
+        ".filter(e => getComputedStyle(e).display !== 'none')"
+        ".map(e => e.getAttribute('gs-id'))"
+    )
+    first = page.evaluate(visible)
+    page.wait_for_function(f"first => ({visible})()[0] !== first", arg=first[0])
+    second = page.evaluate(visible)
+    # A Klip drawn while hidden is resized to the screen once it is shown.
+    page.wait_for_function(
+        "() => document.querySelector('.tv-current .main-svg')"
+        ".getBoundingClientRect().width > 1000"
+    )
+
+    assert page.locator("header.topbar").count() == 0
+    assert len(first) == len(second) == 1
+    assert first != second
+    assert page.errors == []

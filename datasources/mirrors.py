@@ -278,6 +278,8 @@ def _fetch_into(
 
 
 def _record_progress(run: RefreshRun | None, page, pages_before: int, rows: int):
+    # While the mirror syncs, `rows` counts the collection's records fetched;
+    # refresh_from_mirror sets the version's row count at the end.
     if run is None:
         return
     run.pages_done = pages_before + page.number
@@ -388,6 +390,13 @@ def sync(
     on_page: Callable[[], None] = lambda: None,
 ) -> Mirror:
     """Brings a locked mirror up to date with Harvest; all or nothing."""
+    # TODO: MAX_SOURCE_ROWS (1,000,000 by default) also caps a mirror's spool, so
+    # an account with more time entries than that fails its full pass with "too
+    # large"; a per-collection cap (or spooling full passes per year) would lift it.
+    # TODO: the NDJSON spool costs a JSON parse of every record at the end
+    # (~20-45 s for a million here); per-page Parquet files written with pyarrow
+    # and read with union_by_name would skip it, once their type widening matches
+    # Spool's (a page's null-only or mixed-kind columns).
     started = timezone.now()
     full = full_pass_due(mirror, started)
     with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as folder:
@@ -454,6 +463,9 @@ def _swap(
     )
 
 
+# TODO: a mirror whose last source was deleted stays (and its file) until its
+# connection is deleted; drop mirrors no source has read for a few days in the
+# ticker once sources can be deleted in bulk.
 def mirror_for(connection_id: int, account_id: int, collection: str) -> Mirror:
     mirror, _created = Mirror.objects.get_or_create(
         connection_id=connection_id, account_id=account_id, collection=collection

@@ -14,6 +14,11 @@ static files through WhiteNoise), then
    first visit and on later ones (target <= 2.5 s).
 Klip results are cached per data version, so after the first view the load test
 measures what a dashboard costs while its data does not change. Not a test.
+
+TODO: a first visit is dominated by Chromium compiling the full 3.5 MB plotly.js
+(DOMContentLoaded ~4.5 s on a loaded 2-core machine, ~1 s once V8 has cached
+it); a partial Plotly bundle with only bar, scatter, pie, heatmap and indicator
+would cut that, once one is vendored next to the full build.
 """
 
 import argparse

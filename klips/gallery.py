@@ -388,6 +388,10 @@ KLIPS = (
     ),
 )
 
+# TODO: "budget burn vs time elapsed" needs the share of a project's dates gone
+# by (today - starts_on) / (ends_on - starts_on); the spec has no date arithmetic
+# yet, so the gallery shows budget used (%) against a 100% line instead.
+
 DASHBOARDS = (
     GalleryDashboard(
         "agency-overview",

@@ -138,7 +138,8 @@ class KlipForm(forms.Form):
         self, *args: Any, sources, preserved: dict | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        # Spec parts the editor has no fields for yet (formulas), kept on save.
+        # Spec parts the editor has no fields for yet, kept on save (see
+        # editorless_parts).
         self.preserved = preserved or {}
         self.fields["source"].queryset = sources
         self.fields["join_source"].queryset = sources
@@ -188,8 +189,7 @@ class KlipForm(forms.Form):
             self.chosen_sources.append(data["join_source"])
         try:
             raw = spec_from_form(data, [s.pk for s in self.chosen_sources])
-            if raw.get("measures"):
-                raw.update(self.preserved)
+            restore_editorless_parts(raw, self.preserved)
             self.spec = parse_spec(raw)
             sides = sides_for(self.spec, {s.pk: s for s in self.chosen_sources})
             result_columns(self.spec, all_columns(sides))
@@ -198,6 +198,47 @@ class KlipForm(forms.Form):
         except (SpecError, QueryError, ValueError) as error:
             raise forms.ValidationError(str(error)) from None
         return data
+
+
+def editorless_parts(spec: dict) -> dict:
+    """What a saved spec holds that the editor has no fields for: formulas, a
+    second measure's label, measure scales and hidden measures."""
+    # TODO: give formulas, scales and hidden measures their own editor fields.
+    return {
+        "formulas": spec.get("formulas") or [],
+        "measures": spec.get("measures") or [],
+        "hidden": (spec.get("display") or {}).get("hidden") or [],
+    }
+
+
+def restore_editorless_parts(raw: dict, kept: dict) -> None:
+    """Put back what `editorless_parts` kept, where the edited spec still fits it:
+    a measure's label and scale stay while its column and aggregation do."""
+    if not raw.get("measures"):
+        return
+    raw["formulas"] = kept.get("formulas") or []
+    for measure, saved in zip(
+        raw["measures"], kept.get("measures") or [], strict=False
+    ):
+        if (measure.get("column"), measure["agg"]) != (
+            saved.get("column"),
+            saved.get("agg"),
+        ):
+            continue
+        measure["label"] = measure.get("label") or saved.get("label")
+        measure["scale"] = saved.get("scale")
+    keys = {Measure.model_validate(m).key for m in raw["measures"] if _valid(m)}
+    hidden = [key for key in kept.get("hidden") or [] if key in keys]
+    if hidden:
+        raw["display"]["hidden"] = hidden
+
+
+def _valid(measure: dict) -> bool:
+    try:
+        Measure.model_validate(measure)
+    except ValueError:
+        return False
+    return True
 
 
 def column_choices(sources) -> list[str]:

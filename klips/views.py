@@ -18,7 +18,7 @@ from klips.access import (
     get_dashboard,
     get_klip,
 )
-from klips.forms import DashboardForm, KlipForm, initial_from_klip
+from klips.forms import DashboardForm, KlipForm, editorless_parts, initial_from_klip
 from klips.models import Klip
 from klips.query import QueryError
 from klips.spec import SpecError, parse_spec
@@ -157,8 +157,7 @@ def _int_param(request: HttpRequest, name: str) -> int:
 def _klip_editor(request: HttpRequest, dashboard, klip) -> HttpResponse:
     sources = sources_for(request).select_related("current_version")
     initial = initial_from_klip(klip) if klip else {"name": "New Klip"}
-    # TODO: formulas have no editor fields yet; a saved Klip keeps its own.
-    preserved = {"formulas": (klip.spec or {}).get("formulas", [])} if klip else {}
+    preserved = editorless_parts(klip.spec or {}) if klip else {}
     form = KlipForm(
         request.POST or None, sources=sources, initial=initial, preserved=preserved
     )

@@ -147,3 +147,41 @@ def test_everyone_misses_a_timesheet_before_the_week_has_any_time(
         ("Grace", None, 40.0, None),
         ("Linus", None, 20.0, None),
     ]
+
+
+def test_editing_a_gallery_klip_keeps_its_scale_labels_and_formula(
+    owner_client, workspace, owner, team
+):
+    from django.urls import reverse
+
+    from klips.forms import initial_from_klip
+    from klips.models import Klip
+    from tests.klips.helpers import make_dashboard
+
+    people, entries = team
+    item = gallery.get_klip("utilisation-chart")
+    dashboard = make_dashboard(workspace, owner)
+    klip = Klip.objects.create(
+        dashboard=dashboard,
+        name=item.name,
+        kind=item.kind,
+        spec=item.spec_for([people.pk, entries.pk]).model_dump(mode="json"),
+    )
+    fields = {
+        key: value
+        for key, value in initial_from_klip(klip).items()
+        if value not in (None, "", [], False)
+    }
+
+    response = owner_client.post(
+        reverse("klips:klip_edit", args=[dashboard.pk, klip.pk]),
+        {**fields, "name": "Load"},
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    klip.refresh_from_db()
+    assert klip.name == "Load"
+    assert klip.spec["measures"][1]["label"] == "Capacity (h)"
+    assert klip.spec["measures"][1]["scale"] == 1 / 3600
+    assert klip.spec["display"]["hidden"] == ["Hours", "Capacity (h)"]
+    assert klip.spec["formulas"] == item.spec["formulas"]

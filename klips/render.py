@@ -38,15 +38,22 @@ EMPTY_MESSAGES = {
 }
 
 
+def label(value: Any) -> str:
+    """A value as a category label: yes/no booleans (as tables show them)."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return "" if value is None else str(value)
+
+
 def escape_text(value: Any) -> str:
     """Text Plotly shows literally: its pseudo-HTML markers become entities."""
-    text = "" if value is None else str(value)
+    text = label(value)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def short_label(value: Any, limit: int = LABEL_CHARS) -> str:
     """An escaped tick label, cut to `limit` characters (the hover keeps it all)."""
-    text = "(none)" if value is None else str(value)
+    text = "(none)" if value is None else label(value)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return escape_text(text)
@@ -224,7 +231,7 @@ def _series(result: QueryResult) -> list[tuple[str, list, list]]:
         cats, vals = by_series.setdefault(row[dims[1]], ([], []))
         cats.append(row[dims[0]])
         vals.append(row[value_index])
-    return [(str(name), cats, vals) for name, (cats, vals) in by_series.items()]
+    return [(label(name), cats, vals) for name, (cats, vals) in by_series.items()]
 
 
 def _value_column(result: QueryResult) -> ResultColumn | None:

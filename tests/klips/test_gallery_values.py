@@ -185,3 +185,21 @@ def test_editing_a_gallery_klip_keeps_its_scale_labels_and_formula(
     assert klip.spec["measures"][1]["scale"] == 1 / 3600
     assert klip.spec["display"]["hidden"] == ["Hours", "Capacity (h)"]
     assert klip.spec["formulas"] == item.spec["formulas"]
+
+
+def test_billable_hours_read_yes_and_no(workspace, owner):
+    entries = make_source(
+        workspace,
+        owner,
+        [
+            _booked(1, 6.0, "2026-12-01") | {"billable": True},
+            _booked(2, 2.0, "2026-12-01") | {"billable": False},
+        ],
+    )
+    item = gallery.get_klip("billable-vs-non-billable")
+    spec = item.spec_for([entries.pk])
+
+    pie = render(item.kind, spec, run_klip(spec, {entries.pk: entries}))
+
+    trace = pie["figure"]["data"][0]
+    assert (list(trace["labels"]), list(trace["values"])) == (["No", "Yes"], [2.0, 6.0])

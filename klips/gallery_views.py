@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from connectors.access import connections_for
 from connectors.catalog import get_recipe
 from klips import gallery, gallery_actions
-from klips.access import dashboards_for, get_dashboard
+from klips.access import editable_dashboards, get_dashboard
 from klips.forms import GalleryAddForm
 from workspaces.access import current_membership
 
@@ -25,7 +25,7 @@ def _form(request: HttpRequest, data=None) -> GalleryAddForm:
         data,
         initial=initial,
         connections=list(connections_for(request)),
-        dashboards=dashboards_for(request).filter(owner=request.user),
+        dashboards=editable_dashboards(current_membership(request)),
     )
 
 

@@ -120,3 +120,28 @@ def test_viewers_cannot_add_from_the_gallery(client, owner, workspace, connectio
     )
     assert response.status_code == 403
     assert not Dashboard.objects.filter(owner=viewer).exists()
+
+
+def test_it_adds_to_a_dashboard_shared_with_edit_rights(
+    owner_client, owner, workspace, connection, teammate
+):
+    from klips.models import DashboardShare
+
+    theirs = make_dashboard(workspace, teammate, name="Theirs")
+    DashboardShare.objects.create(
+        dashboard=theirs, grantee=owner, level=DashboardShare.Level.EDIT
+    )
+
+    response = owner_client.post(
+        reverse("klips:gallery_add"),
+        {
+            "item": "klip:hours-this-week-by-project",
+            "account": f"{connection.pk}:{ACCOUNT_ID}",
+            "dashboard": theirs.pk,
+        },
+    )
+
+    assert response.status_code == 302
+    assert list(theirs.klips.values_list("name", flat=True)) == [
+        "Hours this week by project"
+    ]

@@ -408,6 +408,13 @@ def sync(
             )
         finally:
             writer.close()
+        logger.info(
+            "mirror fetched mirror=%s full=%s pages=%s rows=%s",
+            mirror.pk,
+            full,
+            fetched.pages,
+            fetched.rows,
+        )
 
         new_file = ""
         row_count = None

@@ -311,6 +311,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Error pages and reports hide tokens even with DEBUG on.
+DEFAULT_EXCEPTION_REPORTER_FILTER = (
+    "connectors.harvest.logsafety.TokenSafeExceptionReporterFilter"
+)
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,

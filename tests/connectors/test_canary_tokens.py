@@ -68,7 +68,9 @@ def stack(sb: RunningSandbox, tmp_path_factory: pytest.TempPathFactory) -> Itera
         extra_env={
             "DJANGO_SETTINGS_MODULE": "tests.connectors.test_canary_settings",
             "HARVESTDASH_CANARY_PROCESS": "1",
-            "DEBUG": "false",
+            # Django's debug 500 page (the development default) prints frame
+            # variables: the harsher case for the page than production's.
+            "DEBUG": "true",
         },
     )
     try:
@@ -209,6 +211,7 @@ def test_canary_tokens_appear_nowhere_but_the_encrypted_columns(
     assert [s for s, _ in html_run.values()] == ["failed"]
     assert [s for s, _ in forced_run.values()] == ["failed"]
     assert error_page.status_code == 500
+    assert "forced failure under the Harvest client" in error_page.text  # debug page
     worker_logs = stack.log("worker1") + stack.log("worker2")
     assert "forced failure under the Harvest client" in worker_logs
     assert "forced failure under the Harvest client" in stack.log("web")

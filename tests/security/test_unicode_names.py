@@ -157,3 +157,76 @@ def _strings(value) -> list[str]:
     if isinstance(value, list):
         return [text for item in value for text in _strings(item)]
     return []
+
+
+def _source_edit_form(source: DataSource, name: str, column_label: str) -> dict:
+    data = {
+        "name": name,
+        "schedule": "60",
+        "columns-TOTAL_FORMS": str(len(source.columns)),
+        "columns-INITIAL_FORMS": str(len(source.columns)),
+        "columns-MIN_NUM_FORMS": "0",
+        "columns-MAX_NUM_FORMS": "1000",
+    }
+    for index, column in enumerate(source.columns):
+        data.update(
+            {
+                f"columns-{index}-path": column["path"],
+                f"columns-{index}-name": column_label if index == 0 else column["name"],
+                f"columns-{index}-type": column["type"],
+                f"columns-{index}-order": str(index),
+            }
+        )
+    return data
+
+
+def test_typed_source_column_and_klip_names_are_kept_exactly(
+    owner_client, owner, workspace
+):
+    source = DataSource.objects.create(
+        workspace=workspace,
+        owner=owner,
+        name="s",
+        account_id=4411001,
+        query_url="/v2/company",
+        columns=[
+            {"name": "Name", "path": "name", "type": "text"},
+            {"name": "Id", "path": "id", "type": "integer"},
+        ],
+    )
+    dashboard = Dashboard.objects.create(workspace=workspace, owner=owner, name="d")
+
+    for number, name in enumerate(NAMES):
+        label = name[:250] + f" {number}"[: 255 - len(name[:250])]
+        edited = owner_client.post(
+            reverse("datasources:source_edit", args=[source.pk]),
+            _source_edit_form(source, name, label),
+        )
+        created = owner_client.post(
+            reverse("klips:klip_create") + f"?dashboard={dashboard.pk}",
+            {
+                "name": name,
+                "kind": "number",
+                "source": source.pk,
+                "agg": "count",
+                "format_kind": "number",
+                "bar_mode": "grouped",
+                "orientation": "vertical",
+                "target_label": "Target",
+            },
+        )
+
+        assert edited.status_code == 302, edited.content.decode()[-2000:]
+        assert created.status_code == 302, created.content.decode()[-2000:]
+        source.refresh_from_db()
+        assert source.name == name
+        assert source.columns[0]["name"] == label
+        assert dashboard.klips.filter(name=name).count() == 1
+        assert _shown(
+            owner_client.get(reverse("datasources:source_detail", args=[source.pk])),
+            name,
+        )
+        assert _shown(
+            owner_client.get(reverse("klips:dashboard_detail", args=[dashboard.pk])),
+            name,
+        )

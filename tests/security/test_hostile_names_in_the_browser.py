@@ -178,19 +178,8 @@ def _hover_everything(page, klip) -> None:
             continue
 
 
-@pytest.fixture
-def closing_connections(monkeypatch):
-    """The live server's request threads close their database connections, so the
-    test database can be dropped afterwards (CONN_MAX_AGE keeps them open)."""
-    from django.db import connections
-
-    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
-
-
 @pytest.mark.django_db(transaction=True)
-def test_no_payload_runs_or_lands_in_any_page(
-    closing_connections, live_server, browser, hostile_sandbox
-):
+def test_no_payload_runs_or_lands_in_any_page(live_server, browser, hostile_sandbox):
     victim = get_user_model().objects.create_user(
         username=EMAIL, email=EMAIL, password=PASSWORD
     )

@@ -287,7 +287,7 @@ def queue_refresh(source: DataSource, trigger: str = "manual") -> RefreshRun:
         return pending
 
     run = RefreshRun.objects.create(source=source, trigger=trigger)
-    transaction.on_commit(lambda: _hand_to_worker(refresh, run))
+    transaction.on_commit(lambda: hand_to_worker(refresh, run))
     logger.info(
         "refresh queued run=%s source=%s trigger=%s", run.pk, source.pk, trigger
     )
@@ -300,7 +300,7 @@ BROKER_DOWN = (
 )
 
 
-def _hand_to_worker(task, run: RefreshRun) -> None:
+def hand_to_worker(task, run: RefreshRun) -> None:
     """Sends the run to the broker; with the broker down (Redis stopped) the page
     still answers, and the source is made due so the ticker queues it once the
     broker is back."""

@@ -42,7 +42,7 @@ def claim(source_id: int, seen_next_run_at: datetime, now: datetime) -> bool:
 @shared_task
 def tick() -> list[int]:
     """Queues a refresh for every due source this ticker could claim."""
-    from datasources.refresh import lock_lease, recover_abandoned_runs
+    from datasources.refresh import hand_to_worker, lock_lease, recover_abandoned_runs
 
     now = timezone.now()
     recover_abandoned_runs(now)
@@ -52,7 +52,7 @@ def tick() -> list[int]:
         if not claim(source_id, next_run_at, now):
             continue
         run = RefreshRun.objects.create(source_id=source_id, trigger="schedule")
-        transaction.on_commit(lambda run_id=run.pk: refresh.delay(run_id))
+        transaction.on_commit(lambda run=run: hand_to_worker(refresh, run))
         run_ids.append(run.pk)
     if run_ids:
         logger.info("tick queued runs=%s", len(run_ids))

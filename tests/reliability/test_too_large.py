@@ -2,6 +2,9 @@
 Python memory stays bounded, and the next source refreshes normally."""
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import tracemalloc
 from collections.abc import Iterator
@@ -10,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from datasources.models import RefreshRun
+from tests.e2e.stack import ROOT
 
 from .conftest import make_source, refresh_now, sandbox_connection
 
@@ -17,6 +21,25 @@ HUGE_BYTES = 300 * 1024 * 1024
 CHUNK = 1024 * 1024
 # The client reads at most 64 MB of one reply; everything else is bounded by a page.
 PYTHON_MEMORY_LIMIT = 100 * 1024 * 1024
+# A worker process's resident memory may grow by at most this while it refuses a
+# 300 MB reply (twice the client's 64 MB cap).
+WORKER_RSS_GROWTH_LIMIT_KB = 128 * 1024
+WORKER_FETCH = """
+import resource
+from connectors.harvest.client import HarvestClient
+from connectors.harvest.errors import TooLarge
+from connectors.models import Connection
+
+accounts = [{"id": 1, "name": "A", "product": "harvest"}]
+connection = Connection(name="c", auth_kind="pat", access_token="t", accounts=accounts)
+client = HarvestClient(connection, 1)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    list(client.iter_pages("/v2/reports/time/clients?from=20260101&to=20261120"))
+except TooLarge as error:
+    print("refused", error.user_message)
+print("growth_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+"""
 SMALL_REPORT = {
     "results": [{"task_id": 1, "task_name": "Design", "total_hours": 2.5}],
     "per_page": 2000,
@@ -162,3 +185,35 @@ def test_a_huge_source_ends_too_large_and_the_next_source_still_refreshes(
     assert huge.current_version is None
     assert next_run.status == RefreshRun.Status.SUCCEEDED
     assert small.current_version.row_count == next_run.rows > 0
+
+
+@pytest.mark.slow
+def test_a_worker_process_refusing_300_mb_stays_under_its_memory_limit(
+    huge_harvest, settings, tmp_path
+):
+    env = {
+        **os.environ,
+        "HARVEST_API_BASE": settings.HARVEST_API_BASE,
+        "HARVEST_ID_BASE": settings.HARVEST_ID_BASE,
+        "DATA_DIR": str(tmp_path),
+        "REDIS_URL": "",
+        "DATABASE_URL": "",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", WORKER_FETCH],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    refused, growth = result.stdout.strip().splitlines()[-2:]
+    assert refused == (
+        "refused Harvest's answer to /v2/reports/time/clients is larger than 64 MB; "
+        "narrow the query (a shorter date range or a smaller per_page)."
+    )
+    assert 0 < int(growth.split()[1]) < WORKER_RSS_GROWTH_LIMIT_KB

@@ -36,9 +36,9 @@ from pyrate_limiter import (
     SQLiteBucket,
 )
 from redis import Redis
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisError
 
-from connectors.harvest.errors import Throttled
+from connectors.harvest.errors import HarvestUnavailable, Throttled
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,10 @@ RATES: dict[str, Rate] = {
 # exact window lets the 101st request of one window land inside the previous.
 WINDOW_SAFETY_MARGIN = 0.05
 REPORTS_PREFIX = "/v2/reports/"
+LIMITER_UNREACHABLE = (
+    "The shared rate limiter (Redis) could not be reached, so nothing was sent to "
+    "Harvest. The refresh is tried again later."
+)
 # Longer than the reports window, so a request that waits its turn is never
 # refused in normal operation.
 MAX_WAIT_SECONDS = 20 * 60
@@ -201,6 +205,15 @@ class HarvestRateLimiter:
 
     def acquire(self, path: str, token: str, account_id: int | None = None) -> float:
         """Wait for a slot for one request to `path`; returns seconds waited."""
+        try:
+            return self._acquire(path, token, account_id)
+        except RedisError:
+            # Without the shared counts no worker may call Harvest: the request
+            # is not sent, and the run fails clearly and is tried again later.
+            logger.warning("rate limiter unreachable account=%s", account_id)
+            raise HarvestUnavailable(LIMITER_UNREACHABLE) from None
+
+    def _acquire(self, path: str, token: str, account_id: int | None) -> float:
         started = time.monotonic()
         deadline = started + self.max_wait_seconds
         bucket = bucket_for_path(path)

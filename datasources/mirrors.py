@@ -290,28 +290,27 @@ def _record_progress(run: RefreshRun | None, page, pages_before: int, rows: int)
     run.save(update_fields=["pages_done", "pages_total", "requests", "bytes", "rows"])
 
 
-_SPOOL = "read_json($spool, format='newline_delimited', columns=$columns)"
-
-
-def _delta_query(connection, params: dict, schema: dict[str, str]) -> str:
+def _delta_query(connection, params: dict, spool: storage.Spool, schema: dict) -> str:
     """The spool's records, one per id, the most recently updated winning.
 
     Paging over a changing list can repeat a record; when none repeats (almost
     always) the spool is read as is, which streams, where deduplicating a
     million records would hold them in DuckDB's memory.
     """
+    records, spool_params = spool.select(schema)
+    params.update(spool_params)
     # Only fixed text is formatted into these queries: column names go through
     # _quoted(), values are always parameters.
     repeated = connection.execute(
-        f"SELECT count(*) - count(DISTINCT id) FROM {_SPOOL}",  # noqa: S608
-        params,
+        f"SELECT count(*) - count(DISTINCT id) FROM ({records})",  # noqa: S608
+        spool_params,
     ).fetchone()[0]
     if not repeated:
-        return f"SELECT * FROM {_SPOOL}"  # noqa: S608
+        return records
     connection.execute(f"SET memory_limit = '{DEDUPLICATE_MEMORY}'")
     order = ' ORDER BY "updated_at" DESC' if "updated_at" in schema else ""
     return (
-        f"SELECT * FROM {_SPOOL} "  # noqa: S608
+        f"SELECT * FROM ({records}) "  # noqa: S608
         f"QUALIFY row_number() OVER (PARTITION BY id{order}) = 1"
     )
 
@@ -353,10 +352,10 @@ def _write_mirror_file(
     first), a merge puts the changed records first, then the rest as they were.
     """
     schema = spool.schema([])
-    params: dict = {"spool": str(spool.path), "columns": schema}
+    params: dict = {}
     connection = storage.duckdb_connection(MIRROR_MEMORY)
     try:
-        query = _delta_query(connection, params, schema)
+        query = _delta_query(connection, params, spool, schema)
         if not full:
             params["old"] = str(storage.local_file(mirror.file_name))
             old_columns = _columns_of(

@@ -136,11 +136,23 @@ def _widen(current: str | None, value) -> str | None:
 
 
 class Spool:
-    """Flattened records on disk as NDJSON, with the union schema seen so far."""
+    """Flattened records on disk, with the union schema seen so far.
+
+    Records go to NDJSON, and every PART_ROWS the part is turned into Parquet
+    (on the spool's thread, while the next pages are fetched or wait for the
+    rate limit), so the end of a million-record walk copies columnar parts
+    instead of parsing a gigabyte of JSON.
+    """
+
+    PART_ROWS = 100_000
 
     def __init__(self, path: Path) -> None:
+        self.folder = path.parent
+        self.stem = path.stem
+        self.parts: list[Path] = []
         self.path = path
         self.file = path.open("wb")
+        self.part_rows = 0
         self.types: dict[str, str | None] = {}
         # Record shapes (keys and value kinds) already folded into `types`:
         # most records of a page share a few shapes, so widening runs rarely.
@@ -164,6 +176,11 @@ class Spool:
             self.file.write(chunk)
             self.bytes += len(chunk)
         self.rows += len(records)
+        self.part_rows += len(records)
+        if self.part_rows >= self.PART_ROWS:
+            self._seal_part()
+            self.path = self.folder / f"{self.stem}-{len(self.parts)}.ndjson"
+            self.file = self.path.open("wb")
 
     def refuse_beyond_limits(self, incoming: int, rows: int | None = None) -> None:
         """Ends a run that outgrows MAX_SOURCE_ROWS / MAX_SOURCE_BYTES (an endless
@@ -181,8 +198,62 @@ class Spool:
                 "Narrow its Query URL (a shorter date range or a filter)."
             )
 
-    def close(self) -> None:
+    def _seal_part(self) -> None:
+        """The current NDJSON part as Parquet, typed as far as known so far;
+        columns seen only as nulls are left out (the final select adds them)."""
         self.file.close()
+        typed = {key: kind for key, kind in self.types.items() if kind is not None}
+        target = self.folder / f"{self.stem}-{len(self.parts)}.parquet"
+        connection = duckdb_connection()
+        try:
+            connection.execute(
+                "COPY (SELECT * FROM read_json($path, format='newline_delimited', "
+                "columns=$columns)) TO $target (FORMAT parquet, COMPRESSION zstd)",
+                {
+                    "path": str(self.path),
+                    "columns": typed or {"id": "BIGINT"},
+                    "target": str(target),
+                },
+            )
+        finally:
+            connection.close()
+        self.path.unlink()
+        self.parts.append(target)
+        self.part_rows = 0
+
+    def close(self) -> None:
+        if self.file.closed:
+            return
+        if self.part_rows or not self.parts:
+            self._seal_part()
+        else:
+            self.file.close()
+            self.path.unlink()
+
+    def select(self, schema: dict[str, str]) -> tuple[str, dict]:
+        """SQL reading every part with the final `schema` (types widened across
+        parts, missing columns as typed NULLs), and its parameters."""
+        connection = duckdb_connection()
+        try:
+            described = connection.execute(
+                "DESCRIBE SELECT * FROM read_parquet($parts, union_by_name = true)",
+                {"parts": [str(part) for part in self.parts]},
+            ).fetchall()
+        finally:
+            connection.close()
+        present = {row[0] for row in described}
+        columns = ", ".join(
+            f"CAST({_quoted(name)} AS {kind}) AS {_quoted(name)}"
+            if name in present
+            else f"NULL::{kind} AS {_quoted(name)}"
+            for name, kind in schema.items()
+        )
+        # Column names come from _quoted(), types from our fixed set.
+        query = (
+            f"SELECT {columns} FROM "  # noqa: S608
+            "read_parquet($parts, union_by_name = true)"
+        )
+        return query, {"parts": [str(part) for part in self.parts]}
 
     def schema(self, known_columns: list[dict]) -> dict[str, str]:
         schema = {key: kind or "VARCHAR" for key, kind in self.types.items()}
@@ -237,13 +308,17 @@ class SpoolWriter:
                 self.error = error
 
 
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def spool_to_parquet(spool: Spool, schema: dict[str, str], target: Path) -> None:
+    query, params = spool.select(schema)
     connection = duckdb_connection()
     try:
         connection.execute(
-            "COPY (SELECT * FROM read_json($path, format='newline_delimited', "
-            "columns=$columns)) TO $target (FORMAT parquet, COMPRESSION zstd)",
-            {"path": str(spool.path), "columns": schema, "target": str(target)},
+            f"COPY ({query}) TO $target (FORMAT parquet, COMPRESSION zstd)",
+            {**params, "target": str(target)},
         )
     finally:
         connection.close()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from connectors.models import Connection
 from datasources.models import DataSource, Mirror, RefreshRun
 from datasources.refresh import refresh_source
-from datasources.storage import local_path
+from datasources.storage import Spool, local_path
 
 sandbox_server = pytest.importorskip("sandbox.server")
 
@@ -128,8 +128,10 @@ def test_an_edit_shows_after_the_next_incremental_refresh(
 
 
 def test_a_deletion_shows_after_the_next_full_pass_only(
-    owner, workspace, sandbox, sandbox_connection
+    owner, workspace, sandbox, sandbox_connection, monkeypatch
 ):
+    # Spooled in parts of 1,000, as a million records would be in parts of 100,000.
+    monkeypatch.setattr(Spool, "PART_ROWS", 1000)
     source = _source(owner, workspace, sandbox_connection, "/v2/time_entries", "All")
     _refresh(source)
     deleted_id = sandbox.dataset.time_entry(40)["id"]

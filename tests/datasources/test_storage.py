@@ -8,7 +8,7 @@ from django.core.files.storage import default_storage
 
 from connectors.harvest.errors import TooLarge
 from datasources.models import RefreshRun
-from datasources.storage import local_path, write_version
+from datasources.storage import Spool, local_path, write_version
 
 from .conftest import time_entry
 
@@ -144,3 +144,34 @@ def test_a_failure_while_spooling_ends_the_write_with_that_error(source, setting
         write_version(source, pages)
 
     assert source.versions.count() == 0
+
+
+def _typed_rows(version) -> tuple[list, list]:
+    connection = duckdb.connect()
+    result = connection.execute(
+        "SELECT * FROM read_parquet($p) ORDER BY id", {"p": str(local_path(version))}
+    )
+    types = [(d[0], str(d[1])) for d in result.description]
+    return types, result.fetchall()
+
+
+def test_parts_written_on_the_way_read_back_like_one_spool(source, monkeypatch):
+    pages = [
+        FakePage([time_entry(1, 1, invoice=None, y=1), time_entry(2, 2, y=2)], 1),
+        FakePage([time_entry(3, 2.5, y="a", invoice={"id": 9, "number": "N"})], 2),
+        FakePage([time_entry(4, 3, late=True), time_entry(5, 0.5, nothing=None)], 3),
+    ]
+    whole = write_version(source, pages)
+    monkeypatch.setattr(Spool, "PART_ROWS", 2)
+
+    in_parts = write_version(source, pages)
+
+    assert _typed_rows(in_parts) == _typed_rows(whole)
+    types = dict(_typed_rows(in_parts)[0])
+    assert (types["hours"], types["y"], types["late"]) == (
+        "DOUBLE",
+        "VARCHAR",
+        "BOOLEAN",
+    )
+    assert types["invoice.id"] == "BIGINT"
+    assert in_parts.row_count == 5

@@ -392,10 +392,6 @@ def sync(
     # TODO: MAX_SOURCE_ROWS (1,000,000 by default) also caps a mirror's spool, so
     # an account with more time entries than that fails its full pass with "too
     # large"; a per-collection cap (or spooling full passes per year) would lift it.
-    # TODO: the NDJSON spool costs a JSON parse of every record at the end
-    # (~20-45 s for a million here); per-page Parquet files written with pyarrow
-    # and read with union_by_name would skip it, once their type widening matches
-    # Spool's (a page's null-only or mixed-kind columns).
     started = timezone.now()
     full = full_pass_due(mirror, started)
     with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as folder:

@@ -340,9 +340,9 @@ def write_version(
 ) -> DataVersion:
     """Stream pages into a new Parquet version; nothing is saved unless all arrive.
 
-    Records go to an NDJSON spool on disk page by page (memory stays bounded by
-    one page), then DuckDB converts the spool with the union schema of every
-    page, so a column that is null at first or appears late keeps its values.
+    Records go to a spool on disk page by page (memory stays bounded by one
+    page), then DuckDB copies it with the union schema of every page, so a
+    column that is null at first or appears late keeps its values.
     """
     with tempfile.TemporaryDirectory(dir=scratch_dir()) as folder:
         spool = Spool(Path(folder) / "records.ndjson")

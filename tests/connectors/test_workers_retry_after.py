@@ -21,8 +21,8 @@ SOURCES = 4
 ENTRIES = 1000
 PER_PAGE = 50  # 20 pages a source: 80 requests, under the limiter's 100 / 15 s
 RETRY_AFTER = 10
-# Requests already on the wire when the 429 went out may still arrive; this is
-# how long they may take (scheduling on a busy 2-core machine included).
+# Requests other workers sent before the throttled one had recorded its block
+# may still arrive; this is how long that may take on a busy 2-core machine.
 IN_FLIGHT_GRACE = 1.0
 
 
@@ -63,15 +63,12 @@ def test_no_worker_uses_the_token_until_retry_after_has_passed(
 
     requests = api_requests(sb)
     throttled = [r for r in requests if r.status == 429]
-    assert len(throttled) == 1
-    blocked_from = throttled[0].at
-    after = [r.at - blocked_from for r in requests if r.at > blocked_from]
-    in_flight = [t for t in after if t <= IN_FLIGHT_GRACE]
+    assert len(throttled) == 1, [r.status for r in requests]
+    answered_at = throttled[0].at + throttled[0].ms / 1000
+    after = sorted(r.at - answered_at for r in requests if r.at > answered_at)
     during = [t for t in after if IN_FLIGHT_GRACE < t < RETRY_AFTER]
-    print(f"in flight: {in_flight}; first after: {min(t for t in after if t > 1):.2f}")
-    assert during == []
-    assert len(in_flight) <= stack.worker_count * stack.concurrency - 1
-    assert len(after) > len(in_flight), "the refreshes went on after the block"
+    assert during == [], f"requests {during} s after the 429 (all after: {after})"
+    assert any(t >= RETRY_AFTER for t in after), "the refreshes went on afterwards"
     assert {status for status, _ in runs.values()} == {"succeeded"}, runs
     assert row_counts(stack, made["sources"]) == [ENTRIES] * SOURCES
     assert len(requests) == SOURCES * ENTRIES // PER_PAGE + 1

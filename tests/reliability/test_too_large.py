@@ -25,20 +25,29 @@ PYTHON_MEMORY_LIMIT = 100 * 1024 * 1024
 # 300 MB reply (twice the client's 64 MB cap).
 WORKER_RSS_GROWTH_LIMIT_KB = 128 * 1024
 WORKER_FETCH = """
-import resource
+from pathlib import Path
+
 from connectors.harvest.client import HarvestClient
 from connectors.harvest.errors import TooLarge
 from connectors.models import Connection
 
+
+def peak_kb():
+    # VmHWM starts afresh at exec; ru_maxrss would carry the forking parent's.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+
+
 accounts = [{"id": 1, "name": "A", "product": "harvest"}]
 connection = Connection(name="c", auth_kind="pat", access_token="t", accounts=accounts)
 client = HarvestClient(connection, 1)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_kb()
 try:
     list(client.iter_pages("/v2/reports/time/clients?from=20260101&to=20261120"))
 except TooLarge as error:
     print("refused", error.user_message)
-print("growth_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+print("growth_kb", peak_kb() - before)
 """
 SMALL_REPORT = {
     "results": [{"task_id": 1, "task_name": "Design", "total_hours": 2.5}],

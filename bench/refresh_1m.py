@@ -187,7 +187,7 @@ def _bench(stack: WorkerStack, args) -> int:
         per_collection[path] = per_collection.get(path, 0) + 1
     mirror = Mirror.objects.get()
     phases = re.compile(
-        r"(refresh started|rate limit wait|mirror synced|version written|"
+        r"(refresh started|rate limit wait|mirror fetched|mirror synced|version written|"
         r"refresh succeeded).*"
     )
     for line in stack.log(f"worker{stack.workers_started}").splitlines():

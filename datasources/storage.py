@@ -222,17 +222,27 @@ class Spool:
         self.part_rows = 0
 
     def close(self) -> None:
+        """Seals the last part; a spool that never reached PART_ROWS stays one
+        NDJSON file, read in one step (most sources are a page or two)."""
         if self.file.closed:
             return
-        if self.part_rows or not self.parts:
+        if self.parts and self.part_rows:
             self._seal_part()
-        else:
-            self.file.close()
+            return
+        self.file.close()
+        if self.parts:
             self.path.unlink()
 
     def select(self, schema: dict[str, str]) -> tuple[str, dict]:
         """SQL reading every part with the final `schema` (types widened across
         parts, missing columns as typed NULLs), and its parameters."""
+        if not self.parts:
+            query = (
+                "SELECT * FROM read_json($path, format='newline_delimited', "
+                "columns=$columns)"
+            )
+            return query, {"path": str(self.path), "columns": schema}
+
         connection = duckdb_connection()
         try:
             described = connection.execute(

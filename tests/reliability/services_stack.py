@@ -3,7 +3,9 @@ database through `manage.py shell` and to sign in over HTTP."""
 
 import json
 import re
+import secrets
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -26,7 +28,18 @@ workspace = Workspace.objects.filter(membership__user=user).first()
 """
 
 
+@dataclass
 class ServicesStack(Stack):
+    # Other stacks (tests/e2e) use Redis database 7; with their workers on the same
+    # queue they would take our tasks, so this one picks a database of its own.
+    redis_db: int = field(default_factory=lambda: secrets.choice(range(8, 16)))
+
+    def env(self) -> dict[str, str]:
+        env = super().env()
+        if env.get("REDIS_URL"):
+            env["REDIS_URL"] = env["REDIS_URL"].rsplit("/", 1)[0] + f"/{self.redis_db}"
+        return env
+
     def shell(self, code: str) -> object:
         """Runs `code` in the stack's Django; it sets `result`, returned as JSON."""
         output = self.manage(

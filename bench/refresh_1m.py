@@ -24,6 +24,7 @@ import re
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -68,6 +69,65 @@ def _peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+class RssSampler:
+    """The worker's resident memory every 0.1 s, to tell which phase peaks."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.samples: list[tuple[float, float]] = []
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> "RssSampler":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def _sample(self) -> None:
+        started = time.monotonic()
+        while not self.stopped.wait(0.1):
+            status = Path(f"/proc/{self.pid}/status").read_text()
+            rss = next(
+                int(line.split()[1]) / 1024
+                for line in status.splitlines()
+                if line.startswith("VmRSS:")
+            )
+            self.samples.append((time.monotonic() - started, rss))
+
+    def summary(self) -> str:
+        if not self.samples:
+            return "no samples"
+        at, peak = max(self.samples, key=lambda sample: sample[1])
+        total = self.samples[-1][0]
+        return f"peak {peak:.0f} MB at {at:.1f} s of {total:.1f} s"
+
+
+def _pacing(stack: WorkerStack, log_mark: int) -> str:
+    """How closely the walk's requests used the 100-per-15-s bound: the gap
+    between each request and the one LIMIT before it (WINDOW at best)."""
+    stamps = re.compile(
+        r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*method=GET "
+        r"path=/api/v2/time_entries"
+    )
+    from datetime import datetime
+
+    moments = [
+        datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        for line in stack.log("sandbox").splitlines()
+        if (match := stamps.search(line))
+    ][-(len(_sandbox_requests(stack)) - log_mark) :]
+    gaps = [moments[i] - moments[i - LIMIT] for i in range(LIMIT, len(moments))]
+    if not gaps:
+        return "fewer than LIMIT requests"
+    return (
+        f"request i - request i-{LIMIT}: min {min(gaps):.2f} s, median "
+        f"{statistics.median(gaps):.2f} s, max {max(gaps):.2f} s"
+    )
 
 
 def _unthrottled_page_seconds(stack: WorkerStack, source_id: int, pages: int):
@@ -167,7 +227,8 @@ def _bench(stack: WorkerStack, args) -> int:
     from datasources.models import Mirror, RefreshRun
 
     run = RefreshRun.objects.get(pk=stack.queue(source_id))
-    finished = stack.wait_for_run(run.pk, timeout=7200)
+    with RssSampler(stack.worker.pid) as rss_timeline:
+        finished = stack.wait_for_run(run.pk, timeout=7200)
     run.refresh_from_db()
     if finished["status"] != "succeeded":
         print(f"full refresh failed: {finished['error']}")
@@ -211,6 +272,8 @@ def _bench(stack: WorkerStack, args) -> int:
     print(f"entries per second           {args.entries / seconds:,.0f}")
     print(f"requests used                {run.requests} (sandbox saw {len(sent)})")
     print(f"429s received                {throttled}")
+    print(f"pacing                       {_pacing(stack, log_mark)}")
+    print(f"worker RSS timeline          {rss_timeline.summary()}")
     print(
         f"worker peak RSS              {rss_full:.0f} MB ({rss_idle:.0f} MB before "
         "the refresh)"

@@ -55,7 +55,7 @@ OVERLAP = timedelta(minutes=5)
 WAIT_POLL_SECONDS = 0.5
 # DuckDB's buffer for mirror work: copies stream and spill beyond it, so a
 # million-record mirror costs the worker this much, not the records' size.
-MIRROR_MEMORY = "256MB"
+MIRROR_MEMORY = "128MB"
 # Deduplicating holds a whole answer; rare (ids repeat only when Harvest's list
 # changed during a walk), so it may use more.
 DEDUPLICATE_MEMORY = "512MB"
@@ -371,7 +371,7 @@ def _write_mirror_file(
                 "WHERE NOT EXISTS (SELECT 1 FROM delta WHERE delta.id = old.id)"
             )
         connection.execute(
-            f"COPY ({query}) TO $target (FORMAT parquet, COMPRESSION zstd)",
+            f"COPY ({query}) TO $target ({storage.PARQUET_OPTIONS})",
             {**params, "target": str(target)},
         )
         count = connection.execute(
@@ -582,7 +582,7 @@ def derive_version(
         with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as folder:
             target = Path(folder) / "version.parquet"
             connection.execute(
-                f"COPY ({select}) TO $target (FORMAT parquet, COMPRESSION zstd)",
+                f"COPY ({select}) TO $target ({storage.PARQUET_OPTIONS})",
                 {"mirror": mirror_path, "target": str(target), **params},
             )
             row_count = connection.execute(

@@ -98,12 +98,25 @@ def scratch_dir() -> Path:
     return scratch
 
 
-def duckdb_connection(memory_limit: str = "512MB") -> duckdb.DuckDBPyConnection:
+# Storage work streams file to file: one thread is as fast on the two shared
+# cores it runs on and holds half the buffers (measured sealing a 100,000-record
+# part: +97 MB at 1 thread / 128 MB, +197 MB at 2 threads / 512 MB).
+STORAGE_MEMORY = "128MB"
+# Parquet row groups of this many rows: the writer buffers a whole group per
+# column before compressing it, so 122,880 (DuckDB's default) wide rows cost
+# ~70 MB more than this, for no measurable difference in read speed here.
+ROW_GROUP_ROWS = 20_000
+PARQUET_OPTIONS = f"FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS}"
+
+
+def duckdb_connection(
+    memory_limit: str = STORAGE_MEMORY,
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB session with bounded memory that spills to the scratch folder."""
     return duckdb.connect(
         config={
             "memory_limit": memory_limit,
-            "threads": 2,
+            "threads": 1,
             "temp_directory": str(scratch_dir() / "duckdb"),
         }
     )
@@ -207,8 +220,8 @@ class Spool:
         connection = duckdb_connection()
         try:
             connection.execute(
-                "COPY (SELECT * FROM read_json($path, format='newline_delimited', "
-                "columns=$columns)) TO $target (FORMAT parquet, COMPRESSION zstd)",
+                "COPY (SELECT * FROM read_json($path, format='newline_delimited', "  # noqa: S608 (fixed options)
+                f"columns=$columns)) TO $target ({PARQUET_OPTIONS})",
                 {
                     "path": str(self.path),
                     "columns": typed or {"id": "BIGINT"},
@@ -327,7 +340,7 @@ def spool_to_parquet(spool: Spool, schema: dict[str, str], target: Path) -> None
     connection = duckdb_connection()
     try:
         connection.execute(
-            f"COPY ({query}) TO $target (FORMAT parquet, COMPRESSION zstd)",
+            f"COPY ({query}) TO $target ({PARQUET_OPTIONS})",
             {**params, "target": str(target)},
         )
     finally:

@@ -87,6 +87,9 @@ class RssSampler:
     def __exit__(self, *_exc) -> None:
         self.stopped.set()
         self.thread.join()
+        if dump := os.environ.get("BENCH_RSS_DUMP"):
+            lines = (f"{moment:.1f} {rss:.0f}" for moment, rss in self.samples)
+            Path(dump).write_text("\n".join(lines) + "\n")
 
     def _sample(self) -> None:
         started = time.monotonic()
@@ -104,10 +107,17 @@ class RssSampler:
             return "no samples"
         at, peak = max(self.samples, key=lambda sample: sample[1])
         total = self.samples[-1][0]
-        return f"peak {peak:.0f} MB at {at:.1f} s of {total:.1f} s"
+        # The highest sample of every 5 s, to see a phase that holds memory.
+        fives: dict[int, float] = {}
+        for moment, rss in self.samples:
+            fives[int(moment // 5)] = max(fives.get(int(moment // 5), 0.0), rss)
+        coarse = " ".join(f"{rss:.0f}" for _, rss in sorted(fives.items()))
+        return (
+            f"peak {peak:.0f} MB at {at:.1f} s of {total:.1f} s; max per 5 s: {coarse}"
+        )
 
 
-def _pacing(stack: WorkerStack, log_mark: int) -> str:
+def _pacing(stack: WorkerStack, requests: int) -> str:
     """How closely the walk's requests used the 100-per-15-s bound: the gap
     between each request and the one LIMIT before it (WINDOW at best)."""
     stamps = re.compile(
@@ -120,7 +130,7 @@ def _pacing(stack: WorkerStack, log_mark: int) -> str:
         datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
         for line in stack.log("sandbox").splitlines()
         if (match := stamps.search(line))
-    ][-(len(_sandbox_requests(stack)) - log_mark) :]
+    ][-requests:]
     gaps = [moments[i] - moments[i - LIMIT] for i in range(LIMIT, len(moments))]
     if not gaps:
         return "fewer than LIMIT requests"
@@ -235,6 +245,7 @@ def _bench(stack: WorkerStack, args) -> int:
         return 1
     seconds = run.duration_ms / 1000
     sent = _sandbox_requests(stack)[log_mark:]
+    pacing = _pacing(stack, len(sent))
     throttled = sum(1 for _path, status in sent if status == 429)
     bound = _bound_seconds(pages, page_seconds)
     rss_full = _peak_rss_mb(stack.worker.pid)
@@ -272,7 +283,7 @@ def _bench(stack: WorkerStack, args) -> int:
     print(f"entries per second           {args.entries / seconds:,.0f}")
     print(f"requests used                {run.requests} (sandbox saw {len(sent)})")
     print(f"429s received                {throttled}")
-    print(f"pacing                       {_pacing(stack, log_mark)}")
+    print(f"pacing                       {pacing}")
     print(f"worker RSS timeline          {rss_timeline.summary()}")
     print(
         f"worker peak RSS              {rss_full:.0f} MB ({rss_idle:.0f} MB before "

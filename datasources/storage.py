@@ -110,6 +110,10 @@ PARQUET_OPTIONS = f"FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_
 # A spool part is sealed while the walk holds pages in memory, and read only
 # once, by the final copy: smaller groups there (-8 MB per seal, measured).
 PART_PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 5000"
+SEAL_PART_SQL = (
+    "COPY (SELECT * FROM read_json($path, format='newline_delimited', "  # noqa: S608
+    f"columns=$columns)) TO $target ({PART_PARQUET_OPTIONS})"
+)
 
 
 def duckdb_connection(
@@ -226,8 +230,7 @@ class Spool:
         connection = duckdb_connection()
         try:
             connection.execute(
-                "COPY (SELECT * FROM read_json($path, format='newline_delimited', "  # noqa: S608 (fixed options)
-                f"columns=$columns)) TO $target ({PART_PARQUET_OPTIONS})",
+                SEAL_PART_SQL,
                 {
                     "path": str(self.path),
                     "columns": typed or {"id": "BIGINT"},
@@ -301,8 +304,8 @@ class SpoolWriter:
     fetching the next (the fetch mostly waits on the network or the limiter).
 
     Holds at most one page in the queue (flattening is ~3x faster than the
-    limiter's pace, so a longer queue only holds more pages in memory); an error in the thread is raised by
-    the next write() or by close().
+    limiter's pace, so a longer queue only holds more pages in memory); an
+    error in the thread is raised by the next write() or by close().
     """
 
     def __init__(self, spool: Spool) -> None:

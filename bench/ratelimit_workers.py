@@ -10,6 +10,7 @@ whole run). Uses PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set.
 """
 
 import argparse
+import signal
 import sys
 import tempfile
 import time
@@ -38,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--requests", type=int, default=500)
     options = parser.parse_args(argv)
+    # A SIGTERM (e.g. from `timeout`) still stops the workers: left running,
+    # they would take the next stack's tasks from the shared Redis database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     window = 15 * options.scale
     entries = options.requests // SOURCES * PER_PAGE

@@ -9,6 +9,7 @@ DATABASE_URL / REDIS_URL are set, SQLite + the filesystem broker otherwise.
 
 import json
 import os
+import secrets
 import sqlite3
 import sys
 import time
@@ -72,9 +73,14 @@ class WorkersStack(Stack):
     concurrency: int = 2
     log_level: str = "INFO"
     extra_env: dict[str, str] = field(default_factory=dict)
+    # A Redis database of its own: workers of another stack (e2e uses db 7)
+    # must not take this stack's tasks.
+    redis_db: int = field(default_factory=lambda: secrets.choice(range(8, 16)))
 
     def env(self) -> dict[str, str]:
         env = super().env()
+        if env.get("REDIS_URL"):
+            env["REDIS_URL"] = env["REDIS_URL"].rsplit("/", 1)[0] + f"/{self.redis_db}"
         env.update(
             HARVEST_RATE_LIMIT_SCALE=repr(self.rate_limit_scale),
             LOG_LEVEL=self.log_level,

@@ -5,4 +5,7 @@ class DatasourcesConfig(AppConfig):
     name = "datasources"
 
     def ready(self) -> None:
-        from datasources import signals  # noqa: F401 (connects the receivers)
+        from datasources import (  # noqa: F401 (connect receivers, register sharing)
+            sharing,
+            signals,
+        )

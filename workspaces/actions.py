@@ -130,6 +130,10 @@ def remove_member(membership: Membership, target: Membership) -> None:
             "The last admin cannot leave; make someone else admin first."
         )
 
+    # Imported here: workspaces.sharing records through this module.
+    from workspaces.sharing import drop_member_shares
+
+    drop_member_shares(target.workspace, target.user)
     target.delete()
     record(target.workspace, membership.user, "member.removed", target.user.email)
     logger.info(

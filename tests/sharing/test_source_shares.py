@@ -156,3 +156,31 @@ def test_the_share_panel_is_the_owners_only(world, as_user):
     assert 'id="share-panel"' in owner_page
     assert "viewer@example.com" in owner_page
     assert 'id="share-panel"' not in editor_page
+
+
+def test_it_drops_a_leaving_members_shares_of_sources_and_dashboards(
+    owner, workspace, teammate
+):
+    from datasources.models import DataSource, SourceShare
+    from datasources.sharing import share_source
+    from klips.models import Dashboard, DashboardShare
+    from klips.sharing import share_dashboard
+    from workspaces.actions import remove_member
+    from workspaces.models import Membership
+
+    source = DataSource.objects.create(
+        workspace=workspace,
+        owner=owner,
+        name="Time",
+        account_id=4411001,
+        query_url="/v2/time_entries",
+    )
+    dashboard = Dashboard.objects.create(workspace=workspace, owner=owner, name="D")
+    share_source(source, owner, str(teammate.pk), "edit")
+    share_dashboard(dashboard, owner, str(teammate.pk), "view")
+    leaving = Membership.objects.get(workspace=workspace, user=teammate)
+
+    remove_member(leaving, leaving)
+
+    assert not SourceShare.objects.filter(grantee=teammate).exists()
+    assert not DashboardShare.objects.filter(grantee=teammate).exists()

@@ -6,12 +6,8 @@ shared with one by one (DashboardShare, "view" or "edit"). Changing it (its
 Klips, name and layout) needs the owner or an edit share, and a role that is
 not viewer; deleting, sharing and publishing it stay with the owner. A Klip is
 always loaded through its dashboard, so a Klip id paired with another
-dashboard's id is a 404.
-
-TODO: a Klip reads its sources by workspace (klips.actions.klip_sources), so
-when a source share to the dashboard's owner is revoked, the Klips already on
-the dashboard keep showing its results; checking the owner's access there
-needs the owner's membership at query time.
+dashboard's id is a 404. A Klip shows a source's data only while the
+dashboard's owner may use that source (klips.actions.klip_sources).
 """
 
 from django.db.models import Exists, OuterRef, Q, QuerySet

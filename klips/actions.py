@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from datasources.access import visible_sources
 from datasources.models import DataSource
 from klips.dashboard_filters import DashboardFilters
 from klips.models import Dashboard, Klip
@@ -26,7 +27,7 @@ from klips.query import (
 )
 from klips.render import MAX_CATEGORIES, render
 from klips.spec import KlipSpec, parse_spec
-from workspaces.models import Workspace
+from workspaces.models import Membership, Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -148,14 +149,27 @@ class KlipData:
 
 
 def klip_sources(klip: Klip, spec: KlipSpec) -> dict[int, DataSource]:
-    """The Klip's sources, from its dashboard's workspace only.
+    """The Klip's sources that its dashboard's owner may still use.
 
     Whoever may see the dashboard sees its Klips' data, even if the source itself
-    is not shared with them: sharing a dashboard shares what it shows.
+    is not shared with them: sharing a dashboard shares what its owner can use.
+    Read on every request, so when a source's share to the owner is revoked (or
+    the owner leaves) its Klips stop showing its data at once.
     """
-    sources = DataSource.objects.filter(
-        workspace_id=klip.dashboard.workspace_id, pk__in=spec.sources
-    ).select_related("current_version")
+    dashboard = klip.dashboard
+    owner_membership = (
+        Membership.objects.select_related("user", "workspace")
+        .filter(workspace_id=dashboard.workspace_id, user_id=dashboard.owner_id)
+        .first()
+    )
+    if owner_membership is None:
+        return {}
+
+    sources = (
+        visible_sources(owner_membership)
+        .filter(pk__in=spec.sources)
+        .select_related("current_version")
+    )
     return {source.pk: source for source in sources}
 
 

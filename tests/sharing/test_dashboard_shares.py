@@ -127,3 +127,34 @@ def test_sharing_a_dashboard_records_who_and_at_what_level(world, as_user):
         "member@example.com",
         "edit",
     )
+
+
+def test_revoking_the_owners_source_share_stops_their_dashboards_klips(world, as_user):
+    """The editor built a dashboard on a source shared with them and showed it to
+    the whole workspace; once the source's owner revokes that share, nobody sees
+    its data through the editor's dashboard."""
+    mine = world.mine
+    mine.source.shared_with_workspace = False
+    mine.source.save(update_fields=["shared_with_workspace"])
+    SourceShare.objects.update_or_create(
+        source=mine.source, grantee=world.editor, defaults={"level": "use"}
+    )
+    dashboard = Dashboard.objects.create(
+        workspace=mine.dashboard.workspace,
+        owner=world.editor,
+        name="Editor's board",
+        shared_with_workspace=True,
+    )
+    klip = Klip.objects.create(
+        dashboard=dashboard, name="Hours", kind=mine.klip.kind, spec=mine.klip.spec
+    )
+    klip.sources.set([mine.source])
+    client = as_user(world.member)
+    before = client.get(_klip_data(dashboard, klip)).json()
+
+    SourceShare.objects.filter(source=mine.source, grantee=world.editor).delete()
+    after = client.get(_klip_data(dashboard, klip))
+
+    assert before["figure"]["data"][0]["y"] == [7.5, 7.75]
+    assert "7.75" not in after.content.decode()
+    assert "not available" in after.content.decode()

@@ -23,8 +23,6 @@ from klips.spec import SpecError, parse_spec
 logger = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 100
-# TODO: no request throttling yet; DRF's UserRateThrottle needs a shared cache
-# rate set in REST_FRAMEWORK once the expected load of scripts is known.
 
 
 class WorkspaceAPIView(APIView):

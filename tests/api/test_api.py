@@ -154,3 +154,18 @@ def test_the_token_page_shows_a_new_key_once_and_stores_its_hash(world, client):
     assert key in made.content.decode()
     assert key not in again.content.decode()
     assert token.prefix in again.content.decode()
+
+
+def test_it_throttles_a_user_past_the_rate_with_429(world, api_as, monkeypatch):
+    from django.core.cache import cache
+    from rest_framework.throttling import UserRateThrottle
+
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/minute"})
+    cache.clear()
+    client = api_as(world.owner)
+    url = reverse("api:source_list")
+
+    statuses = [client.get(url).status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]
+    assert api_as(world.viewer).get(url).status_code == 200

@@ -8,7 +8,11 @@ import pytest
 from .worker_harness import WorkerStack, kill_mid_refresh
 
 ENTRIES = 30_000  # 15 pages of 2,000
-ROUNDS = int(os.environ.get("KILL_ROUNDS", "3"))
+# The issue asks for 20 rounds. They run in the PostgreSQL + Redis pass, the
+# production shape; the embedded pass keeps 3 so CI stays well inside its time.
+ROUNDS = int(
+    os.environ.get("KILL_ROUNDS", "20" if os.environ.get("DATABASE_URL") else "3")
+)
 
 
 @pytest.fixture(scope="module")

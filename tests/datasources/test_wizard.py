@@ -281,3 +281,17 @@ def test_an_invalid_token_asks_for_reconnecting(owner_client, connection, harves
     text = page.content.decode()
     assert "Connection needs reconnecting" in text
     assert reverse("connectors:connection_reconnect", args=[connection.pk]) in text
+
+
+def test_the_query_url_step_lists_the_relative_dates_as_placeholders(
+    owner_client, connection
+):
+    start = owner_client.get(
+        reverse("datasources:wizard_start_custom", args=["harvest"])
+    )
+    wizard_id, _ = _wizard_url(start)
+
+    page = owner_client.get(_step(wizard_id, "custom")).content.decode()
+
+    assert "<code>{{start_of_month}}</code>" in page
+    assert "verbatim" not in page

@@ -152,6 +152,25 @@ def create_source(
 
 
 @transaction.atomic
+def assign_connection(source: DataSource, connection: Connection) -> DataSource:
+    """Point a source at another connection (its own was deleted or replaced) and
+    make it due at once; the connection must reach the source's Harvest account."""
+    account_ids = {account["id"] for account in connection.harvest_accounts()}
+    if source.account_id not in account_ids:
+        raise ValueError(
+            f"“{connection.name}” does not reach Harvest account {source.account_id}."
+        )
+
+    source.connection = connection
+    source.failure_count = 0
+    source.next_run_at = timezone.now()
+    source.save(update_fields=["connection", "failure_count", "next_run_at"])
+    logger.info(
+        "source connection set source=%s connection=%s", source.pk, connection.pk
+    )
+    return source
+
+
 def update_source(
     source: DataSource,
     *,

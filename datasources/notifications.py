@@ -71,6 +71,7 @@ def troubled_sources(user, workspace):
             Q(failure_count__gte=1)
             | Q(status=DataSource.Status.PAUSED)
             | Q(connection__status=Connection.Status.NEEDS_RECONNECT)
+            | Q(connection__isnull=True)
         )
         .select_related("connection")
         .order_by("-failure_count")

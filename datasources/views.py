@@ -4,6 +4,7 @@ import logging
 from functools import wraps
 
 import duckdb
+from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -397,7 +398,16 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
         **SourceSettingsForm.initial_for(source.refresh_minutes, source.daily_at),
     }
     form = SourceSettingsForm(request.POST or None, initial=initial)
-    if not can_manage_source(request, source):
+    if can_manage_source(request, source):
+        # Only the owner's own connections: a connection is never shared.
+        form.fields["connection"] = django_forms.ModelChoiceField(
+            queryset=connections_for(request),
+            initial=source.connection,
+            required=False,
+            label="Connection",
+            empty_label="— none (refreshes stopped) —",
+        )
+    else:
         # Sharing stays with the owner (and its audit log with datasources/sharing.py).
         del form.fields["shared_with_workspace"]
     formset = ColumnFormSet(
@@ -415,6 +425,9 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 ),
                 columns=columns_from_formset(formset),
             )
+            chosen = form.cleaned_data.get("connection")
+            if chosen is not None and chosen.pk != source.connection_id:
+                actions.assign_connection(source, chosen)
         except ValueError as error:
             messages.error(request, str(error))
         else:

@@ -20,12 +20,16 @@ logger = logging.getLogger(__name__)
 
 
 def _form(request: HttpRequest, data=None) -> GalleryAddForm:
-    initial = {"dashboard": request.GET.get("dashboard")}
+    dashboards = editable_dashboards(current_membership(request))
+    # Without a choice, Klips go on the user's newest own dashboard, so the first
+    # "Add Klip" click works instead of asking for a dashboard.
+    newest_own = dashboards.filter(owner=request.user).order_by("-created_at").first()
+    chosen = request.GET.get("dashboard") or (newest_own.pk if newest_own else None)
     return GalleryAddForm(
         data,
-        initial=initial,
+        initial={"dashboard": chosen},
         connections=list(connections_for(request)),
-        dashboards=editable_dashboards(current_membership(request)),
+        dashboards=dashboards,
     )
 
 

@@ -145,3 +145,14 @@ def test_it_adds_to_a_dashboard_shared_with_edit_rights(
     assert list(theirs.klips.values_list("name", flat=True)) == [
         "Hours this week by project"
     ]
+
+
+def test_it_preselects_the_users_newest_own_dashboard(
+    owner_client, owner, workspace, connection
+):
+    make_dashboard(workspace, owner, name="Older")
+    newest = make_dashboard(workspace, owner, name="Newest")
+
+    page = owner_client.get(reverse("klips:gallery")).content.decode()
+
+    assert f'<option value="{newest.pk}" selected>' in page

@@ -10,7 +10,7 @@ _QUANTUM = {ColumnType.CURRENCY: Decimal("0.01"), ColumnType.HOURS: Decimal("0.0
 
 
 class CastFailed(ValueError):
-    pass
+    """A stored value does not fit its column's type; the preview shows it raw."""
 
 
 def typed_value(value, column_type: ColumnType):

@@ -40,8 +40,10 @@ def local_file(file_name: str) -> Path:
         return Path(default_storage.path(file_name))
     except NotImplementedError:
         # Remote storage: copy it once into the local cache.
-        pass
+        return _cached_copy(file_name)
 
+
+def _cached_copy(file_name: str) -> Path:
     cached = Path(settings.DATASET_CACHE_DIR) / file_name
     if not cached.exists():
         cached.parent.mkdir(parents=True, exist_ok=True)

@@ -175,3 +175,32 @@ def test_parts_written_on_the_way_read_back_like_one_spool(source, monkeypatch):
     )
     assert types["invoice.id"] == "BIGINT"
     assert in_parts.row_count == 5
+
+
+def test_it_copies_a_remotely_stored_file_into_the_local_cache_once(
+    tmp_path, settings, monkeypatch
+):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from datasources.storage import local_file
+
+    settings.DATASET_CACHE_DIR = tmp_path / "cache"
+    name = default_storage.save("datasets/remote-test.parquet", ContentFile(b"PAR1"))
+
+    class RemoteStorage:
+        """Like S3: files can be opened, but have no local path."""
+
+        def path(self, file_name):
+            raise NotImplementedError("remote storage")
+
+        def open(self, file_name, mode="rb"):
+            return default_storage.open(file_name, mode)
+
+    monkeypatch.setattr("datasources.storage.default_storage", RemoteStorage())
+
+    first = local_file(name)
+    second = local_file(name)
+
+    assert first == second == tmp_path / "cache" / name
+    assert first.read_bytes() == b"PAR1"

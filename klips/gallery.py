@@ -49,6 +49,19 @@ def _sum(column: str, label: str | None = None, **extra) -> dict:
 
 
 _HOURS = _sum("Hours")
+# Harvest keeps weekly capacity in seconds; utilisation is booked hours over it.
+_CAPACITY_HOURS = {
+    "column": "Weekly capacity",
+    "agg": "max",
+    "label": "Capacity (h)",
+    "scale": 1 / SECONDS_PER_HOUR,
+}
+_UTILISATION = {
+    "label": "Utilisation",
+    "op": "percent",
+    "left": "Hours",
+    "right": "Capacity (h)",
+}
 _OVER_BUDGET = [
     {"value": 80, "colour": AMBER},
     {"value": 100, "colour": RED},
@@ -101,21 +114,9 @@ KLIPS = (
             "group_by": [{"column": "First name"}, {"column": "Last name"}],
             "measures": [
                 _sum("Hours"),
-                {
-                    "column": "Weekly capacity",
-                    "agg": "max",
-                    "label": "Capacity (h)",
-                    "scale": 1 / SECONDS_PER_HOUR,
-                },
+                _CAPACITY_HOURS,
             ],
-            "formulas": [
-                {
-                    "label": "Utilisation",
-                    "op": "percent",
-                    "left": "Hours",
-                    "right": "Capacity (h)",
-                }
-            ],
+            "formulas": [_UTILISATION],
             "sort": [{"by": "Utilisation", "direction": "desc"}],
         },
     ),
@@ -131,21 +132,9 @@ KLIPS = (
             "group_by": [{"column": "Email"}],
             "measures": [
                 _sum("Hours"),
-                {
-                    "column": "Weekly capacity",
-                    "agg": "max",
-                    "label": "Capacity (h)",
-                    "scale": 1 / SECONDS_PER_HOUR,
-                },
+                _CAPACITY_HOURS,
             ],
-            "formulas": [
-                {
-                    "label": "Utilisation",
-                    "op": "percent",
-                    "left": "Hours",
-                    "right": "Capacity (h)",
-                }
-            ],
+            "formulas": [_UTILISATION],
             "thresholds": _OVER_BUDGET,
             "target": 100,
             "target_label": "Capacity",

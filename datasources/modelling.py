@@ -137,6 +137,42 @@ def infer_columns(records: Iterable[dict]) -> list[Column]:
     return columns
 
 
+_BOOLEAN_LEAVES = {"billable", "billable_by_default", "budget_is_monthly"}
+
+
+def _type_from_path(path: str) -> ColumnType:
+    """A column type guessed from the path alone, for a model without data."""
+    leaf = path.rsplit(".", 1)[-1]
+    if leaf in {"hours", "rounded_hours"} or leaf.endswith("_hours"):
+        return ColumnType.HOURS
+    if leaf == "id" or leaf.endswith("_id"):
+        return ColumnType.INTEGER
+    if leaf.startswith("is_") or leaf in _BOOLEAN_LEAVES:
+        return ColumnType.BOOLEAN
+    if leaf.endswith(("_date", "_on")):
+        return ColumnType.DATE
+    if leaf.endswith("_at"):
+        return ColumnType.DATETIME
+    if leaf == "currency":
+        return ColumnType.TEXT
+    if _MONEY_NAMES.search(leaf):
+        return ColumnType.CURRENCY
+    if leaf == "weekly_capacity":
+        return ColumnType.INTEGER
+    if leaf == "budget":
+        return ColumnType.DECIMAL
+    return ColumnType.TEXT
+
+
+def default_columns(paths: Iterable[str]) -> list[Column]:
+    """Columns for record paths that have no data yet (a catalog recipe's chosen
+    paths before a refresh brings rows), named as `infer_columns` names them."""
+    return [
+        Column(name=_label(path), path=path, type=_type_from_path(path))
+        for path in dict.fromkeys(paths)
+    ]
+
+
 def parse_columns(raw: list[dict]) -> list[Column]:
     """Validate stored column JSON; names must be unique since Klips use them."""
     columns = [Column.model_validate(item) for item in raw]

@@ -2,6 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from connectors.catalog import get_recipe
+from datasources.modelling import default_columns
+
 
 class DataSource(models.Model):
     """A Query URL on a connection and account, refreshed on a schedule."""
@@ -65,6 +68,15 @@ class DataSource(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def column_model(self) -> list[dict]:
+        """The modelled columns; until a refresh with rows models the source, the
+        columns its catalog recipe shows first (so Klips can be built already)."""
+        if self.columns or not self.recipe:
+            return list(self.columns or [])
+        recipe = get_recipe(self.service, self.recipe)
+        paths = recipe.default_columns if recipe else ()
+        return [column.model_dump(mode="json") for column in default_columns(paths)]
 
 
 class DataVersion(models.Model):

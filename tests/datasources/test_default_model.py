@@ -1,0 +1,73 @@
+"""A source's column model before a refresh with rows: its recipe's columns."""
+
+from connectors.catalog import get_recipe
+from datasources.modelling import default_columns, flatten, infer_columns
+from datasources.models import DataSource
+
+
+def _typed(columns) -> list[tuple[str, str]]:
+    return [(column.name, column.type.value) for column in columns]
+
+
+def test_it_types_recipe_paths_by_their_names():
+    budgets = get_recipe("harvest", "projects-with-budgets").default_columns
+    projects = get_recipe("harvest", "projects-active").default_columns
+
+    assert _typed(default_columns(("project_id", *budgets))) == [
+        ("Project id", "integer"),
+        ("Project name", "text"),
+        ("Client name", "text"),
+        ("Budget by", "text"),
+        ("Budget", "decimal"),
+        ("Budget spent", "currency"),
+        ("Budget remaining", "currency"),
+    ]
+    assert _typed(default_columns(projects)) == [
+        ("Name", "text"),
+        ("Code", "text"),
+        ("Client name", "text"),
+        ("Is billable", "boolean"),
+        ("Budget by", "text"),
+        ("Budget", "decimal"),
+        ("Cost budget", "currency"),
+        ("Starts on", "date"),
+        ("Ends on", "date"),
+    ]
+
+
+def test_the_defaults_match_what_a_refresh_with_rows_infers():
+    record = {
+        "id": 7,
+        "spent_date": "2026-12-01",
+        "hours": 1.5,
+        "billable": True,
+        "project": {"name": "Apollo"},
+        "created_at": "2026-12-01T09:00:00Z",
+        "weekly_capacity": 126000,
+        "total_cost": 12.5,
+    }
+    paths = list(flatten(record))
+
+    assert _typed(default_columns(paths)) == _typed(infer_columns([flatten(record)]))
+
+
+def test_a_source_uses_its_own_model_once_it_has_one(workspace, owner):
+    source = DataSource(
+        workspace=workspace,
+        owner=owner,
+        name="Time",
+        account_id=1,
+        recipe="running-timers",
+        query_url="/v2/time_entries?is_running=true",
+    )
+    custom = DataSource(workspace=workspace, owner=owner, name="Mine", account_id=1)
+
+    defaults = [column["name"] for column in source.column_model()]
+    source.columns = [{"name": "Hours", "path": "hours", "type": "hours"}]
+
+    assert defaults[:3] == ["Spent date", "User name", "Client name"]
+    assert len(defaults) == 9
+    assert source.column_model() == [
+        {"name": "Hours", "path": "hours", "type": "hours"}
+    ]
+    assert custom.column_model() == []

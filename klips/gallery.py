@@ -246,6 +246,44 @@ KLIPS = (
         },
     ),
     GalleryKlip(
+        "budget-burn-vs-time",
+        "Budget burn vs time elapsed (%)",
+        "Per project, the share of its budget spent next to the share of its "
+        "dates (start to end) gone by: budget ahead of time is trouble coming.",
+        "bar",
+        ("projects-with-budgets", "projects-active"),
+        {
+            "join": {"left": "Project id", "right": "Id"},
+            "date_calcs": [
+                {
+                    "label": "Time elapsed",
+                    "op": "elapsed_percent",
+                    "start": "Starts on",
+                    "end": "Ends on",
+                }
+            ],
+            "group_by": [{"column": "Project name"}],
+            "measures": [
+                _sum("Budget spent"),
+                _sum("Budget"),
+                {"column": "Time elapsed", "agg": "max", "label": "Time elapsed"},
+            ],
+            "formulas": [
+                {
+                    "label": "Budget used",
+                    "op": "percent",
+                    "left": "Budget spent",
+                    "right": "Budget",
+                }
+            ],
+            "target": 100,
+            "target_label": "End",
+            "format": {"kind": "percent"},
+            "sort": [{"by": "Project name"}],
+            "display": {"hidden": ["Budget spent", "Budget"]},
+        },
+    ),
+    GalleryKlip(
         "projects-over-budget",
         "Projects over budget",
         "Active projects that have spent more than their budget.",
@@ -377,10 +415,6 @@ KLIPS = (
     ),
 )
 
-# TODO: "budget burn vs time elapsed" needs the share of a project's dates gone
-# by (today - starts_on) / (ends_on - starts_on); the spec has no date arithmetic
-# yet, so the gallery shows budget used (%) against a 100% line instead.
-
 DASHBOARDS = (
     GalleryDashboard(
         "agency-overview",
@@ -402,6 +436,7 @@ DASHBOARDS = (
         "Budget used, remaining and overrun per project, next to this month's hours.",
         (
             "budget-burn",
+            "budget-burn-vs-time",
             "budget-remaining",
             "projects-over-budget",
             "hours-this-month-by-project",

@@ -35,6 +35,8 @@ from klips.spec import (
     OTHER_LABEL,
     Aggregation,
     Bucket,
+    DateCalc,
+    DateCalcOp,
     Filter,
     FilterOp,
     FormulaOp,
@@ -153,9 +155,11 @@ def run_klip(
         # Until the first refresh a source may have no modelled columns at all.
         return QueryResult(_columns_if_known(spec, sides), [], reason=NEVER_REFRESHED)
     version_ids = [version.pk for version in versions]
-    if sides[0].empty and not sides[0].columns:
-        # A first refresh without rows leaves the model empty: nothing to check.
-        return QueryResult([], [], reason=NO_ROWS, version_ids=version_ids)
+    if sides[0].empty and not sides[0].source.columns:
+        # A first refresh without rows leaves the model unset: the recipe's
+        # defaults may lack a column the Klip reads, so check nothing yet.
+        columns = _columns_if_known(spec, sides)
+        return QueryResult(columns, [], reason=NO_ROWS, version_ids=version_ids)
     out_columns = result_columns(spec, all_columns(sides))
     check_join(spec, sides)
     if sides[0].empty:
@@ -192,7 +196,7 @@ def run_klip(
 def _columns_if_known(spec: KlipSpec, sides: list[Side]) -> list[ResultColumn]:
     try:
         return result_columns(spec, all_columns(sides))
-    except SpecError:
+    except (SpecError, KeyError):
         return []
 
 
@@ -212,23 +216,25 @@ def sides_for(spec: KlipSpec, sources: dict[int, DataSource]) -> list[Side]:
         for name, column in sides[1].columns.items():
             shown = f"{sides[1].source.name}: {name}" if name in taken else name
             renamed[shown] = column.model_copy(update={"name": shown})
-        sides[1].columns = renamed or _unmodelled_columns(spec, sides)
+        sides[1].columns = {**_unmodelled_columns(spec, sides, renamed), **renamed}
     return sides
 
 
-def _unmodelled_columns(spec: KlipSpec, sides: list[Side]) -> dict[str, Column]:
-    """Stand-ins for a joined source that has data but no columns yet: its only
-    refresh had no rows (this week's time on a Monday morning). The columns the
-    spec asks of it read as empty numbers, so the first source's rows still show.
-    """
+def _unmodelled_columns(
+    spec: KlipSpec, sides: list[Side], modelled: dict[str, Column]
+) -> dict[str, Column]:
+    """Stand-ins for a joined source whose only refresh had no rows (this week's
+    time on a Monday morning), so its model is at most the recipe's defaults. The
+    other columns the spec asks of it read as empty numbers, so the first
+    source's rows still show."""
     version = sides[1].source.current_version
-    if version is None or version.row_count:
+    if version is None or version.row_count or sides[1].source.columns:
         return {}
     wanted = spec.referenced_columns() + ([spec.join.right] if spec.join else [])
     return {
         name: Column(name=name, path=f"__unmodelled.{name}", type=ColumnType.DECIMAL)
         for name in dict.fromkeys(wanted)
-        if name not in sides[0].columns
+        if name not in sides[0].columns and name not in modelled
     }
 
 
@@ -256,7 +262,8 @@ def check_join(spec: KlipSpec, sides: list[Side]) -> None:
 
 def _model_of(source: DataSource) -> dict[str, Column]:
     try:
-        return {column.name: column for column in parse_columns(source.columns)}
+        columns = parse_columns(source.column_model())
+        return {column.name: column for column in columns}
     except ValueError as error:
         raise QueryError(
             f"The columns of {source.name!r} are invalid: {error}"
@@ -313,6 +320,7 @@ def result_columns(spec: KlipSpec, columns: dict[str, Column]) -> list[ResultCol
             + ". Pick another column or change the source's model."
         )
 
+    columns = {**columns, **calc_columns(spec, columns)}
     if spec.columns:
         return [
             ResultColumn(name, "column", columns[name].type.value)
@@ -330,6 +338,30 @@ def result_columns(spec: KlipSpec, columns: dict[str, Column]) -> list[ResultCol
         }[formula.op]
         result.append(ResultColumn(formula.label, "formula", kind))
     return result
+
+
+def calc_columns(spec: KlipSpec, columns: dict[str, Column]) -> dict[str, Column]:
+    """The spec's date calculations as columns; SpecError when one cannot run."""
+    calculated = {}
+    for calc in spec.date_calcs:
+        if calc.label in columns:
+            raise SpecError(
+                f"Date calculation {calc.label!r} has the name of a column of the "
+                "source; give it another label"
+            )
+        for name in calc.dates:
+            if columns[name].type not in _DATE_TYPES:
+                raise SpecError(
+                    f"Date calculation {calc.label!r} needs date columns; "
+                    f"{name!r} is {columns[name].type}"
+                )
+        kind = (
+            ColumnType.DECIMAL
+            if calc.op == DateCalcOp.ELAPSED_PERCENT
+            else ColumnType.INTEGER
+        )
+        calculated[calc.label] = Column(name=calc.label, path="__calc", type=kind)
+    return calculated
 
 
 def _dimension_column(spec: KlipSpec, group: GroupBy, column: Column) -> ResultColumn:
@@ -355,6 +387,12 @@ def _measure_column(measure: Measure, columns: dict[str, Column]) -> ResultColum
         raise SpecError(
             f"{measure.agg} needs a number column; {column.name!r} is {column.type}"
         )
+    if column.type not in _NUMBER_TYPES | _DATE_TYPES:
+        # The smallest or largest text or yes/no is no figure to show.
+        raise SpecError(
+            f"{measure.agg} needs a number or date column; {column.name!r} is "
+            f"{column.type}"
+        )
     kind = column.type
     scaled_integer = measure.scale is not None and kind == ColumnType.INTEGER
     if scaled_integer or (
@@ -368,10 +406,12 @@ def compile_spec(spec: KlipSpec, sides: list[Side], *, today: date) -> CompiledQ
     """Parameterised SQL for the spec over its sources' Parquet files."""
     columns = all_columns(sides)
     out_columns = result_columns(spec, columns)
+    columns = {**columns, **calc_columns(spec, columns)}
     params: list[Any] = []
     ctes = _source_ctes(spec, sides, params)
+    rows_sql = _with_calcs(spec.date_calcs, params, today)
     where_sql = _where(spec.filters, columns, params, today)
-    ctes.append(f"filtered AS (SELECT * FROM src WHERE {where_sql})")
+    ctes.append(f"filtered AS (SELECT * FROM {rows_sql} WHERE {where_sql})")
 
     if spec.columns:
         select = ", ".join(quote(name) for name in spec.columns)
@@ -406,6 +446,33 @@ def _source_ctes(spec: KlipSpec, sides: list[Side], params: list[Any]) -> list[s
         "src AS (SELECT * EXCLUDE (__join_left, __join_right) FROM left_src "
         "LEFT JOIN right_src ON left_src.__join_left = right_src.__join_right)",
     ]
+
+
+def _with_calcs(calcs: list[DateCalc], params: list[Any], today: date) -> str:
+    """`src`, plus one column per date calculation (today is a parameter)."""
+    if not calcs:
+        return "src"
+    selected = ", ".join(
+        f"{_calc_sql(calc, params, today)} AS {quote(calc.label)}" for calc in calcs
+    )
+    return f"(SELECT *, {selected} FROM src)"
+
+
+def _calc_sql(calc: DateCalc, params: list[Any], today: date) -> str:
+    start = f"CAST({quote(calc.start)} AS DATE)" if calc.start else None
+    end = f"CAST({quote(calc.end)} AS DATE)" if calc.end else None
+    if calc.op == DateCalcOp.DAYS_BETWEEN:
+        return f"date_diff('day', {start}, {end})"
+    params.append(today)
+    if calc.op == DateCalcOp.DAYS_SINCE:
+        return f"date_diff('day', {start}, CAST(? AS DATE))"
+    if calc.op == DateCalcOp.DAYS_UNTIL:
+        return f"date_diff('day', CAST(? AS DATE), {end})"
+    # Before the start nothing has gone by, after the end all of it.
+    span = f"date_diff('day', {start}, {end})"
+    gone = f"least(greatest(date_diff('day', {start}, CAST(? AS DATE)), 0), {span})"
+    share = f"CAST(100.0 * {gone} AS DOUBLE) / {span}"
+    return f"(CASE WHEN {end} > {start} THEN {share} END)"
 
 
 def _key_projection(side: Side, name: str, duck_type: str, alias: str) -> str:

@@ -33,7 +33,7 @@ PALETTE = ["#f36c00", "#2563eb", "#16a34a", "#9333ea", "#dc2626", "#0891b2"]
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "AUD": "A$"}
 EMPTY_MESSAGES = {
     "never refreshed": "No data yet: the source has never been refreshed.",
-    "no rows": "No data: the source's last refresh returned no rows.",
+    "no rows": "No rows yet: the source's last refresh returned none.",
     "no rows match the filters": "No rows match this Klip's filters.",
 }
 
@@ -63,7 +63,11 @@ def short_label(value: Any, limit: int = LABEL_CHARS) -> str:
 
 
 def effective_format(spec: KlipSpec, column: ResultColumn | None) -> NumberFormat:
-    """The spec's format, or one guessed from the measure's column type."""
+    """A formula's own format, the spec's, or one guessed from the column type."""
+    if column is not None and column.role == "formula":
+        formula = next((f for f in spec.formulas if f.label == column.name), None)
+        if formula is not None and formula.format is not None:
+            return formula.format
     if spec.format.kind != FormatKind.NUMBER or column is None:
         return spec.format
     guessed = {

@@ -46,6 +46,27 @@ class FormulaOp(StrEnum):
     PERCENT = "percent"
 
 
+class DateCalcOp(StrEnum):
+    """Row-level date arithmetic against today, in the workspace's time zone."""
+
+    # today - start, in days
+    DAYS_SINCE = "days_since"
+    # end - today, in days
+    DAYS_UNTIL = "days_until"
+    # end - start, in days
+    DAYS_BETWEEN = "days_between"
+    # 100 * (today - start) / (end - start), held between 0 and 100
+    ELAPSED_PERCENT = "elapsed_percent"
+
+
+DATE_CALC_NEEDS = {
+    DateCalcOp.DAYS_SINCE: ("start",),
+    DateCalcOp.DAYS_UNTIL: ("end",),
+    DateCalcOp.DAYS_BETWEEN: ("start", "end"),
+    DateCalcOp.ELAPSED_PERCENT: ("start", "end"),
+}
+
+
 class FilterOp(StrEnum):
     EQ = "eq"
     NE = "ne"
@@ -127,6 +148,18 @@ class Measure(_Strict):
         return f"{self.agg.replace('_', ' ').capitalize()} of {self.column}"
 
 
+class NumberFormat(_Strict):
+    kind: FormatKind = FormatKind.NUMBER
+    currency: str = "USD"
+    decimals: int | None = Field(default=None, ge=0, le=6)
+
+    @model_validator(mode="after")
+    def _currency_code(self) -> "NumberFormat":
+        if not _CURRENCY_CODE.match(self.currency):
+            raise ValueError("Currency must be a three-letter code such as USD")
+        return self
+
+
 class Formula(_Strict):
     """A value computed from two measures of the same row, by their keys."""
 
@@ -134,6 +167,37 @@ class Formula(_Strict):
     op: FormulaOp
     left: str
     right: str
+    # How this formula's values read; None: the Klip's format.
+    format: NumberFormat | None = None
+
+
+class DateCalc(_Strict):
+    """A column computed per row from date columns and today: `label` can then be
+    grouped, measured, filtered and listed like a modelled column."""
+
+    label: ColumnName
+    op: DateCalcOp
+    start: ColumnName | None = None
+    end: ColumnName | None = None
+
+    @model_validator(mode="after")
+    def _dates_needed(self) -> "DateCalc":
+        needed = DATE_CALC_NEEDS[self.op]
+        for side in ("start", "end"):
+            if side in needed and getattr(self, side) is None:
+                raise ValueError(
+                    f"Date calculation {self.label!r} ({self.op}) needs "
+                    + ("a start date" if side == "start" else "an end date")
+                )
+            if side not in needed and getattr(self, side) is not None:
+                raise ValueError(
+                    f"Date calculation {self.label!r} ({self.op}) takes no {side} date"
+                )
+        return self
+
+    @property
+    def dates(self) -> list[str]:
+        return [name for name in (self.start, self.end) if name is not None]
 
 
 class Filter(_Strict):
@@ -165,18 +229,6 @@ class Sort(_Strict):
     # A group-by key, a measure key or a formula label.
     by: str = Field(min_length=1, max_length=255)
     direction: Direction = Direction.ASC
-
-
-class NumberFormat(_Strict):
-    kind: FormatKind = FormatKind.NUMBER
-    currency: str = "USD"
-    decimals: int | None = Field(default=None, ge=0, le=6)
-
-    @model_validator(mode="after")
-    def _currency_code(self) -> "NumberFormat":
-        if not _CURRENCY_CODE.match(self.currency):
-            raise ValueError("Currency must be a three-letter code such as USD")
-        return self
 
 
 class Threshold(_Strict):
@@ -228,6 +280,7 @@ class KlipSpec(_Strict):
     group_by: list[GroupBy] = Field(default_factory=list, max_length=2)
     measures: list[Measure] = Field(default_factory=list, max_length=6)
     formulas: list[Formula] = Field(default_factory=list, max_length=4)
+    date_calcs: list[DateCalc] = Field(default_factory=list, max_length=2)
     # Plain listing (table without measures): these columns, row by row.
     columns: list[ColumnName] = Field(default_factory=list, max_length=50)
     filters: list[Filter] = Field(default_factory=list, max_length=20)
@@ -279,6 +332,20 @@ class KlipSpec(_Strict):
                 "Only measures can be hidden; not a measure: " + ", ".join(unknown)
             )
 
+        calc_labels = [calc.label for calc in self.date_calcs]
+        repeated = sorted({k for k in calc_labels if calc_labels.count(k) > 1})
+        if repeated:
+            raise ValueError(
+                "Each date calculation needs its own label; repeated: "
+                + ", ".join(repeated)
+            )
+        for calc in self.date_calcs:
+            if set(calc.dates) & set(calc_labels):
+                raise ValueError(
+                    f"Date calculation {calc.label!r} must use date columns of the "
+                    "source, not another calculation"
+                )
+
         sortable = set(keys) | set(self.columns)
         for sort in self.sort:
             if sort.by not in sortable:
@@ -293,11 +360,15 @@ class KlipSpec(_Strict):
         return keys + [f.label for f in self.formulas]
 
     def referenced_columns(self) -> list[str]:
-        """Every modelled column name the spec reads, in first-use order."""
+        """Every modelled column name the spec reads, in first-use order; date
+        calculations count as the date columns they read."""
+        calc_labels = {calc.label for calc in self.date_calcs}
         names = [g.column for g in self.group_by]
         names += [m.column for m in self.measures if m.column]
         names += self.columns + [f.column for f in self.filters]
-        return list(dict.fromkeys(names))
+        used = [name for name in names if name not in calc_labels]
+        used += [name for calc in self.date_calcs for name in calc.dates]
+        return list(dict.fromkeys(used))
 
 
 def parse_spec(raw: Any) -> KlipSpec:

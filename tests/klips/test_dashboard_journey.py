@@ -384,6 +384,9 @@ def test_it_keeps_formulas_when_a_klip_is_edited(
     )
 
     klip.refresh_from_db()
-    assert (klip.name, klip.spec["formulas"]) == ("Renamed", [formula])
+    assert (klip.name, klip.spec["formulas"]) == (
+        "Renamed",
+        [{**formula, "format": None}],
+    )
     rows = owner_client.get(reverse("klips:klip_data", args=[dashboard.pk, klip.pk]))
     assert rows.json()["table"]["rows"][1][3]["v"] == 3.5

@@ -184,7 +184,9 @@ def test_editing_a_gallery_klip_keeps_its_scale_labels_and_formula(
     assert klip.spec["measures"][1]["label"] == "Capacity (h)"
     assert klip.spec["measures"][1]["scale"] == 1 / 3600
     assert klip.spec["display"]["hidden"] == ["Hours", "Capacity (h)"]
-    assert klip.spec["formulas"] == item.spec["formulas"]
+    assert klip.spec["formulas"] == [
+        {**formula, "format": None} for formula in item.spec["formulas"]
+    ]
 
 
 def test_billable_hours_read_yes_and_no(workspace, owner):

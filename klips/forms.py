@@ -5,22 +5,35 @@ spec for the live preview and for saving, with or without JavaScript.
 """
 
 import re
+from collections import Counter
 from typing import Any
 
 from django import forms
 
+from datasources.modelling import Column
 from datasources.models import DataSource
 from klips import gallery
 from klips.gallery_actions import harvest_account_ids
 from klips.models import Dashboard, Klip
-from klips.query import QueryError, all_columns, check_join, result_columns, sides_for
+from klips.query import (
+    QueryError,
+    all_columns,
+    calc_columns,
+    check_join,
+    coerce_value,
+    result_columns,
+    sides_for,
+)
 from klips.render import check_kind
 from klips.spec import (
+    DATE_CALC_NEEDS,
     Aggregation,
     BarMode,
     Bucket,
+    DateCalcOp,
     FilterOp,
     FormatKind,
+    FormulaOp,
     KlipSpec,
     Measure,
     Orientation,
@@ -30,7 +43,18 @@ from klips.spec import (
 )
 
 FILTER_ROWS = 3
+# As many rows as the spec holds, so an edit never drops a measure or formula.
+MEASURE_ROWS = 6
+FORMULA_ROWS = 4
+DATE_CALC_ROWS = 2
+MEASURE_FIELDS = ("agg", "measure_column", "measure_label", "measure_scale")
 _THRESHOLD = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*=\s*(#[0-9a-fA-F]{6})\s*$")
+_SCALE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*(\d+(?:\.\d+)?))?\s*$")
+NUMBER_TYPES = ["integer", "decimal", "currency", "hours"]
+DATE_TYPES = ["date", "datetime"]
+# Aggregations the measure pickers offer number columns for (the query refuses
+# sum and average of anything else, min and max of text and yes/no).
+NUMBER_AGGREGATIONS = ["sum", "avg", "min", "max"]
 
 FILTER_OP_CHOICES = [
     ("", "—"),
@@ -48,11 +72,44 @@ FILTER_OP_CHOICES = [
     (f"within:{window.value}", f"in {window.value.replace('_', ' ')}")
     for window in RelativeWindow
 ]
-SORT_CHOICES = [
-    ("", "Default"),
-    ("group", "First group-by column"),
-    ("measure", "First measure"),
+FORMULA_OP_CHOICES = [
+    ("", "—"),
+    (FormulaOp.RATIO, "÷ (ratio)"),
+    (FormulaOp.DIFFERENCE, "minus (difference)"),
+    (FormulaOp.PERCENT, "as % of"),
 ]
+DATE_CALC_CHOICES = [
+    ("", "—"),
+    (DateCalcOp.DAYS_SINCE, "days since the start date"),
+    (DateCalcOp.DAYS_UNTIL, "days until the end date"),
+    (DateCalcOp.DAYS_BETWEEN, "days from start to end"),
+    (DateCalcOp.ELAPSED_PERCENT, "% of the time from start to end gone by"),
+]
+
+
+def measure_field(name: str, row: int) -> str:
+    """The editor's field for a measure row; row 1 keeps the plain names."""
+    return name if row == 1 else f"{name}_{row}"
+
+
+FIXED_SORT_CHOICES = (
+    [
+        ("", "Default"),
+        ("group", "First group-by column"),
+        ("group_2", "Second group-by column"),
+    ]
+    + [
+        (measure_field("measure", row), f"Measure {row}")
+        for row in range(1, MEASURE_ROWS + 1)
+    ]
+    + [(f"formula_{row}", f"Formula {row}") for row in range(1, FORMULA_ROWS + 1)]
+)
+COLUMN_SORT = "column:"
+_TYPED_OPS = {"eq", "ne", "gt", "gte", "lt", "lte", "in"}
+COLUMN_ERRORS = {
+    "invalid_choice": "%(value)s is not a column you can use: it is hidden in its "
+    "source's model, or none of your sources has it."
+}
 
 
 class DashboardForm(forms.ModelForm):
@@ -66,11 +123,35 @@ def _choices(values: list[str], blank: str = "—") -> list[tuple[str, str]]:
     return [("", blank)] + [(value, value) for value in values]
 
 
+class SourceChoiceField(forms.ModelChoiceField):
+    """Sources by name; a name that repeats also shows its account, owner and id,
+    so two "Time entries (this month)" can be told apart."""
+
+    repeated: set[str] = set()
+
+    def label_from_instance(self, source: DataSource) -> str:
+        if source.name not in self.repeated:
+            return source.name
+        return f"{source.name} ({source_origin(source)}, #{source.pk})"
+
+
+def source_origin(source: DataSource) -> str:
+    """Whose source it is and which Harvest account it reads, in words."""
+    owner = source.owner.get_full_name() or source.owner.email
+    connection = source.connection
+    names = {
+        int(account["id"]): account.get("name")
+        for account in (connection.accounts if connection else None) or []
+    }
+    account = names.get(source.account_id) or f"account {source.account_id}"
+    return f"{account}, {owner}"
+
+
 class KlipForm(forms.Form):
     name = forms.CharField(max_length=255)
     kind = forms.ChoiceField(choices=Klip.Kind.choices, initial=Klip.Kind.BAR)
-    source = forms.ModelChoiceField(queryset=DataSource.objects.none())
-    join_source = forms.ModelChoiceField(
+    source = SourceChoiceField(queryset=DataSource.objects.none())
+    join_source = SourceChoiceField(
         queryset=DataSource.objects.none(),
         required=False,
         label="Join with",
@@ -87,28 +168,11 @@ class KlipForm(forms.Form):
     bucket_2 = forms.ChoiceField(
         required=False, choices=_choices([b.value for b in Bucket], "no bucket")
     )
-
-    agg = forms.ChoiceField(
-        choices=[("", "No aggregation: list rows")]
-        + [(a.value, a.value.replace("_", " ")) for a in Aggregation],
-        required=False,
-        initial=Aggregation.SUM,
-        label="Aggregation",
-    )
-    measure_column = forms.ChoiceField(required=False, label="Measure column")
-    measure_label = forms.CharField(required=False, max_length=255, label="Label")
-    agg_2 = forms.ChoiceField(
-        choices=[("", "none")]
-        + [(a.value, a.value.replace("_", " ")) for a in Aggregation],
-        required=False,
-        label="Second measure",
-    )
-    measure_column_2 = forms.ChoiceField(required=False, label="Second measure column")
     columns = forms.MultipleChoiceField(
         required=False, label="Columns to list (without aggregation)"
     )
 
-    sort_by = forms.ChoiceField(choices=SORT_CHOICES, required=False, label="Sort by")
+    sort_by = forms.ChoiceField(required=False, label="Sort by")
     direction = forms.ChoiceField(
         choices=[("asc", "ascending"), ("desc", "descending")], required=False
     )
@@ -123,9 +187,16 @@ class KlipForm(forms.Form):
         label="Number format",
     )
     currency = forms.CharField(max_length=3, initial="USD", required=False)
+    decimals = forms.IntegerField(
+        required=False, min_value=0, max_value=6, label="Decimals"
+    )
     bar_mode = forms.ChoiceField(choices=[(b.value, b.value) for b in BarMode])
     orientation = forms.ChoiceField(choices=[(o.value, o.value) for o in Orientation])
     donut = forms.BooleanField(required=False)
+    gauge_max = forms.FloatField(required=False, label="Gauge maximum")
+    compare_previous = forms.BooleanField(
+        required=False, initial=True, label="Number: compare with the bucket before"
+    )
     target = forms.FloatField(required=False)
     target_label = forms.CharField(max_length=100, required=False, initial="Target")
     thresholds = forms.CharField(
@@ -134,29 +205,80 @@ class KlipForm(forms.Form):
         help_text="value=#colour pairs, comma-separated, e.g. 0=#dc2626, 40=#16a34a",
     )
 
-    def __init__(
-        self, *args: Any, sources, preserved: dict | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, sources, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Spec parts the editor has no fields for yet, kept on save (see
-        # editorless_parts).
-        self.preserved = preserved or {}
+        self._add_row_fields()
         self.fields["source"].queryset = sources
         self.fields["join_source"].queryset = sources
-        names = column_choices(sources)
-        for field in (
-            "group_by",
-            "group_by_2",
-            "measure_column",
-            "measure_column_2",
-            "join_left",
-            "join_right",
-        ):
-            self.fields[field].choices = _choices(names)
-        self.fields["columns"].choices = [(n, n) for n in names]
+        counts = Counter(source.name for source in sources)
+        repeated = {name for name, count in counts.items() if count > 1}
+        self.fields["source"].repeated = repeated
+        self.fields["join_source"].repeated = repeated
+        self._set_column_choices(sources)
+        self.spec: KlipSpec | None = None
+        self.chosen_sources: list[DataSource] = []
+
+    def _add_row_fields(self) -> None:
+        aggregations = [(a.value, a.value.replace("_", " ")) for a in Aggregation]
+        for row in range(1, MEASURE_ROWS + 1):
+            blank = "No aggregation: list rows" if row == 1 else "none"
+            self.fields[measure_field("agg", row)] = forms.ChoiceField(
+                choices=[("", blank), *aggregations],
+                required=False,
+                initial=Aggregation.SUM if row == 1 else "",
+                label="Aggregation" if row == 1 else f"Measure {row}",
+            )
+            self.fields[measure_field("measure_column", row)] = forms.ChoiceField(
+                required=False, label=f"Measure {row} column"
+            )
+            self.fields[measure_field("measure_label", row)] = forms.CharField(
+                required=False, max_length=255, label="Label"
+            )
+            self.fields[measure_field("measure_scale", row)] = forms.CharField(
+                required=False,
+                max_length=40,
+                label="Multiply by",
+                help_text="e.g. 1/3600 turns seconds into hours",
+            )
+            self.fields[measure_field("measure_hidden", row)] = forms.BooleanField(
+                required=False, label="Hide (only feeds a formula)"
+            )
+        measure_refs = [("", "—")] + [
+            (str(row), f"Measure {row}") for row in range(1, MEASURE_ROWS + 1)
+        ]
+        formats = [("", "as the Klip")] + [(f.value, f.value) for f in FormatKind]
+        for row in range(1, FORMULA_ROWS + 1):
+            self.fields[f"formula_label_{row}"] = forms.CharField(
+                required=False, max_length=255, label=f"Formula {row}"
+            )
+            self.fields[f"formula_left_{row}"] = forms.ChoiceField(
+                required=False, choices=measure_refs, label="is"
+            )
+            self.fields[f"formula_op_{row}"] = forms.ChoiceField(
+                required=False, choices=FORMULA_OP_CHOICES, label="operation"
+            )
+            self.fields[f"formula_right_{row}"] = forms.ChoiceField(
+                required=False, choices=measure_refs, label="and"
+            )
+            self.fields[f"formula_format_{row}"] = forms.ChoiceField(
+                required=False, choices=formats, label="shown as"
+            )
+        for row in range(1, DATE_CALC_ROWS + 1):
+            self.fields[f"calc_label_{row}"] = forms.CharField(
+                required=False, max_length=255, label=f"Date calculation {row}"
+            )
+            self.fields[f"calc_op_{row}"] = forms.ChoiceField(
+                required=False, choices=DATE_CALC_CHOICES, label="is"
+            )
+            self.fields[f"calc_start_{row}"] = forms.ChoiceField(
+                required=False, label="start date"
+            )
+            self.fields[f"calc_end_{row}"] = forms.ChoiceField(
+                required=False, label="end date"
+            )
         for row in range(1, FILTER_ROWS + 1):
             self.fields[f"filter_column_{row}"] = forms.ChoiceField(
-                required=False, choices=_choices(names), label=f"Filter {row}"
+                required=False, label=f"Filter {row}"
             )
             self.fields[f"filter_op_{row}"] = forms.ChoiceField(
                 required=False, choices=FILTER_OP_CHOICES, label="operator"
@@ -164,8 +286,62 @@ class KlipForm(forms.Form):
             self.fields[f"filter_value_{row}"] = forms.CharField(
                 required=False, max_length=500, label="value"
             )
-        self.spec: KlipSpec | None = None
-        self.chosen_sources: list[DataSource] = []
+
+    def _set_column_choices(self, sources) -> None:
+        """Visible columns only; measures and date calculations' own labels too."""
+        names = column_choices(sources) + self._calc_labels()
+        dates = column_choices(sources, types=DATE_TYPES)
+        picked = [f"group_by{s}" for s in ("", "_2")] + ["join_left", "join_right"]
+        picked += [
+            measure_field("measure_column", r) for r in range(1, MEASURE_ROWS + 1)
+        ]
+        picked += [f"filter_column_{row}" for row in range(1, FILTER_ROWS + 1)]
+        for field in picked:
+            self.fields[field].choices = _choices(names)
+            self.fields[field].error_messages.update(COLUMN_ERRORS)
+        for row in range(1, DATE_CALC_ROWS + 1):
+            for side in ("start", "end"):
+                self.fields[f"calc_{side}_{row}"].choices = _choices(dates)
+                self.fields[f"calc_{side}_{row}"].error_messages.update(COLUMN_ERRORS)
+        self.fields["columns"].choices = [(n, n) for n in names]
+        self.fields["columns"].error_messages.update(COLUMN_ERRORS)
+        self.fields["sort_by"].choices = FIXED_SORT_CHOICES + [
+            (COLUMN_SORT + name, name) for name in names
+        ]
+
+    def _calc_labels(self) -> list[str]:
+        """The date calculations' labels, posted or saved: columns like any other."""
+        labels = []
+        for row in range(1, DATE_CALC_ROWS + 1):
+            key = f"calc_label_{row}"
+            value = self.data.get(key) if self.is_bound else self.initial.get(key)
+            if value and str(value).strip():
+                labels.append(str(value).strip())
+        return labels
+
+    def measure_rows(self) -> list[tuple]:
+        """(aggregation, column, label, scale, hidden) bound fields per row."""
+        return [
+            tuple(
+                self[measure_field(name, row)]
+                for name in (*MEASURE_FIELDS, "measure_hidden")
+            )
+            for row in range(1, MEASURE_ROWS + 1)
+        ]
+
+    def formula_rows(self) -> list[tuple]:
+        parts = ("label", "left", "op", "right", "format")
+        return [
+            tuple(self[f"formula_{part}_{row}"] for part in parts)
+            for row in range(1, FORMULA_ROWS + 1)
+        ]
+
+    def calc_rows(self) -> list[tuple]:
+        parts = ("label", "op", "start", "end")
+        return [
+            tuple(self[f"calc_{part}_{row}"] for part in parts)
+            for row in range(1, DATE_CALC_ROWS + 1)
+        ]
 
     def filter_rows(self) -> list[tuple]:
         """(column, op, value) bound fields per filter row, for the template."""
@@ -189,69 +365,80 @@ class KlipForm(forms.Form):
             self.chosen_sources.append(data["join_source"])
         try:
             raw = spec_from_form(data, [s.pk for s in self.chosen_sources])
-            restore_editorless_parts(raw, self.preserved)
-            self.spec = parse_spec(raw)
-            sides = sides_for(self.spec, {s.pk: s for s in self.chosen_sources})
-            result_columns(self.spec, all_columns(sides))
-            check_join(self.spec, sides)
-            check_kind(data["kind"], self.spec)
+            spec = parse_spec(raw)
+            sides = sides_for(spec, {s.pk: s for s in self.chosen_sources})
+            result_columns(spec, all_columns(sides))
+            check_join(spec, sides)
+            check_kind(data["kind"], spec)
+            columns = {**all_columns(sides), **calc_columns(spec, all_columns(sides))}
+            refuse_hidden(spec, columns)
+            self.spec = parse_spec({**raw, "filters": typed_filters(spec, columns)})
         except (SpecError, QueryError, ValueError) as error:
             raise forms.ValidationError(str(error)) from None
         return data
 
 
-def editorless_parts(spec: dict) -> dict:
-    """What a saved spec holds that the editor has no fields for: formulas, a
-    second measure's label, measure scales and hidden measures."""
-    # TODO: give formulas, scales and hidden measures their own editor fields.
-    return {
-        "formulas": spec.get("formulas") or [],
-        "measures": spec.get("measures") or [],
-        "hidden": (spec.get("display") or {}).get("hidden") or [],
-    }
+def refuse_hidden(spec: KlipSpec, columns: dict[str, Column]) -> None:
+    """The pickers leave hidden columns out; one posted by hand is refused."""
+    for name in spec.referenced_columns():
+        if columns[name].hidden:
+            raise SpecError(
+                f"{name!r} is hidden in its source's model; show it there to use it "
+                "in a Klip."
+            )
 
 
-def restore_editorless_parts(raw: dict, kept: dict) -> None:
-    """Put back what `editorless_parts` kept, where the edited spec still fits it:
-    a measure's label and scale stay while its column and aggregation do."""
-    if not raw.get("measures"):
-        return
-    raw["formulas"] = kept.get("formulas") or []
-    for measure, saved in zip(
-        raw["measures"], kept.get("measures") or [], strict=False
-    ):
-        if (measure.get("column"), measure["agg"]) != (
-            saved.get("column"),
-            saved.get("agg"),
-        ):
-            continue
-        measure["label"] = measure.get("label") or saved.get("label")
-        measure["scale"] = saved.get("scale")
-    keys = {Measure.model_validate(m).key for m in raw["measures"] if _valid(m)}
-    hidden = [key for key in kept.get("hidden") or [] if key in keys]
-    if hidden:
-        raw["display"]["hidden"] = hidden
+def typed_filters(spec: KlipSpec, columns: dict[str, Column]) -> list[dict]:
+    """Filter values typed in as text, stored as numbers on number columns."""
+    filters = []
+    for item in spec.filters:
+        value = item.value
+        if columns[item.column].type.value in NUMBER_TYPES and item.op in _TYPED_OPS:
+            values = value if isinstance(value, list) else [value]
+            typed = [coerce_value(v, columns[item.column]) for v in values]
+            value = typed if isinstance(value, list) else typed[0]
+        filters.append({**item.model_dump(mode="json"), "value": value})
+    return filters
 
 
-def _valid(measure: dict) -> bool:
-    try:
-        Measure.model_validate(measure)
-    except ValueError:
-        return False
-    return True
-
-
-def column_choices(sources) -> list[str]:
-    """Every column name a Klip on these sources may use, joined ones included."""
-    # TODO: the pickers list hidden columns too and do not narrow by type (numbers
-    # for sum/avg, dates for buckets); clean() rejects a wrong type with a message.
-    names = {column["name"] for source in sources for column in source.columns or []}
-    joined = {
-        f"{source.name}: {column['name']}"
+def column_choices(sources, types: list[str] | None = None) -> list[str]:
+    """The visible column names a Klip on these sources may use, joined ones
+    included ("Source: Column"); only those of `types` when given."""
+    wanted = [
+        (source, column)
         for source in sources
-        for column in source.columns or []
-    }
+        for column in source.column_model()
+        if not column.get("hidden") and (types is None or column["type"] in types)
+    ]
+    names = {column["name"] for _, column in wanted}
+    joined = {f"{source.name}: {column['name']}" for source, column in wanted}
     return sorted(names | joined)
+
+
+def editor_columns(sources) -> dict[str, Any]:
+    """What the editor's script needs: per source its visible columns with types
+    and how many rows it has (None: never refreshed), and which types each
+    picker takes."""
+    by_source = {
+        str(source.pk): {
+            "name": source.name,
+            "rows": source.current_version.row_count
+            if source.current_version
+            else None,
+            "columns": [
+                {"name": column["name"], "type": column["type"]}
+                for column in source.column_model()
+                if not column.get("hidden")
+            ],
+        }
+        for source in sources
+    }
+    return {
+        "sources": by_source,
+        "number_types": NUMBER_TYPES,
+        "date_types": DATE_TYPES,
+        "number_aggregations": NUMBER_AGGREGATIONS,
+    }
 
 
 def spec_from_form(data: dict, source_ids: list[int]) -> dict:
@@ -264,22 +451,30 @@ def spec_from_form(data: dict, source_ids: list[int]) -> dict:
         for column, bucket in (("group_by", "bucket"), ("group_by_2", "bucket_2"))
         if data.get(column)
     ]
+    spec["date_calcs"] = _date_calcs(data)
+    measures_by_row: dict[int, dict] = {}
     if data.get("agg"):
-        spec["measures"] = _measures(data)
+        measures_by_row = _measures(data)
+        spec["measures"] = list(measures_by_row.values())
+        spec["formulas"] = _formulas(data, measures_by_row)
     else:
         spec["columns"] = list(data.get("columns") or [])
     spec["filters"] = _filters(data)
-    spec["sort"] = _sort(data, spec)
+    spec["sort"] = _sort(data, spec, measures_by_row)
     spec["limit"] = data.get("limit")
     spec["top_n"] = data.get("top_n")
     spec["format"] = {
         "kind": data.get("format_kind") or FormatKind.NUMBER,
         "currency": (data.get("currency") or "USD").upper(),
+        "decimals": data.get("decimals"),
     }
     spec["display"] = {
         "bar_mode": data.get("bar_mode") or BarMode.GROUPED,
         "orientation": data.get("orientation") or Orientation.VERTICAL,
         "donut": bool(data.get("donut")),
+        "gauge_max": data.get("gauge_max"),
+        "compare_previous": bool(data.get("compare_previous")),
+        "hidden": _hidden(data, measures_by_row, spec.get("formulas") or []),
     }
     spec["target"] = data.get("target")
     spec["target_label"] = data.get("target_label") or "Target"
@@ -287,19 +482,120 @@ def spec_from_form(data: dict, source_ids: list[int]) -> dict:
     return spec
 
 
-def _measures(data: dict) -> list[dict]:
-    measures = [
-        {
-            "column": data.get("measure_column") or None,
-            "agg": data["agg"],
-            "label": data.get("measure_label") or None,
+def _measures(data: dict) -> dict[int, dict]:
+    """The filled measure rows by row number (formulas refer to rows)."""
+    measures = {}
+    for row in range(1, MEASURE_ROWS + 1):
+        agg = data.get(measure_field("agg", row))
+        if not agg:
+            continue
+        column = data.get(measure_field("measure_column", row)) or None
+        if column is None and agg != Aggregation.COUNT:
+            raise forms.ValidationError(
+                f"Measure {row} ({agg.replace('_', ' ')}) needs a column."
+            )
+        measures[row] = {
+            "column": column,
+            "agg": agg,
+            "label": data.get(measure_field("measure_label", row)) or None,
+            "scale": parse_scale(data.get(measure_field("measure_scale", row)) or ""),
         }
-    ]
-    if data.get("agg_2"):
-        measures.append(
-            {"column": data.get("measure_column_2") or None, "agg": data["agg_2"]}
-        )
     return measures
+
+
+def parse_scale(text: str) -> float | None:
+    """ "1/3600" or "0.5" as a factor; blank is none."""
+    if not text.strip():
+        return None
+    match = _SCALE.match(text)
+    factor = None
+    if match:
+        divisor = float(match[2]) if match[2] else 1.0
+        factor = float(match[1]) / divisor if divisor else None
+    if not factor:
+        raise forms.ValidationError(
+            f"Multiply by {text.strip()!r}: use a positive number or a fraction such "
+            "as 1/3600"
+        )
+    return factor
+
+
+def scale_text(scale: float | None) -> str:
+    """The editor's text for a saved factor: 1/3600 rather than 0.000277…"""
+    if scale is None:
+        return ""
+    divisor = round(1 / scale)
+    if divisor > 1 and 1 / divisor == scale:
+        return f"1/{divisor}"
+    return format(scale, "g") if float(format(scale, "g")) == scale else repr(scale)
+
+
+def _formulas(data: dict, measures: dict[int, dict]) -> list[dict]:
+    formulas = []
+    for row in range(1, FORMULA_ROWS + 1):
+        parts = {
+            part: data.get(f"formula_{part}_{row}") or ""
+            for part in ("label", "left", "op", "right", "format")
+        }
+        if not any(parts[p] for p in ("label", "left", "op", "right")):
+            continue
+        if not all(parts[p] for p in ("label", "left", "op", "right")):
+            raise forms.ValidationError(
+                f"Formula {row} needs a label, two measures and an operation."
+            )
+        sides = []
+        for side in ("left", "right"):
+            measure = measures.get(int(parts[side]))
+            if measure is None:
+                raise forms.ValidationError(
+                    f"Formula {parts['label']!r} uses measure {parts[side]}, "
+                    "which is empty."
+                )
+            sides.append(_measure_key(measure))
+        formula = {"label": parts["label"], "op": parts["op"]}
+        formula.update(left=sides[0], right=sides[1])
+        if parts["format"]:
+            formula["format"] = {
+                "kind": parts["format"],
+                "currency": (data.get("currency") or "USD").upper(),
+            }
+        formulas.append(formula)
+    return formulas
+
+
+def _hidden(data: dict, measures: dict[int, dict], formulas: list[dict]) -> list:
+    """Keys of the measures ticked hidden; each must feed a formula."""
+    used = {key for formula in formulas for key in (formula["left"], formula["right"])}
+    hidden = []
+    for row, measure in measures.items():
+        if not data.get(measure_field("measure_hidden", row)):
+            continue
+        key = _measure_key(measure)
+        if key not in used:
+            raise forms.ValidationError(
+                f"Measure {row} ({key}) is hidden but no formula uses it: show it "
+                "or use it in a formula."
+            )
+        hidden.append(key)
+    return hidden
+
+
+def _date_calcs(data: dict) -> list[dict]:
+    calcs = []
+    for row in range(1, DATE_CALC_ROWS + 1):
+        label = (data.get(f"calc_label_{row}") or "").strip()
+        op = data.get(f"calc_op_{row}") or ""
+        if not label and not op:
+            continue
+        if not label or not op:
+            raise forms.ValidationError(
+                f"Date calculation {row} needs a label and what to calculate."
+            )
+        calc = {"label": label, "op": op}
+        for side in DATE_CALC_NEEDS[DateCalcOp(op)]:
+            calc[side] = data.get(f"calc_{side}_{row}") or None
+        calcs.append(calc)
+    return calcs
 
 
 def _filters(data: dict) -> list[dict]:
@@ -318,19 +614,32 @@ def _filters(data: dict) -> list[dict]:
     return filters
 
 
-def _sort(data: dict, spec: dict) -> list[dict]:
+def _group_key(group: dict) -> str:
+    return (
+        f"{group['column']} ({group['bucket']})" if group["bucket"] else group["column"]
+    )
+
+
+def _sort(data: dict, spec: dict, measures: dict[int, dict]) -> list[dict]:
+    choice = data.get("sort_by") or ""
     direction = data.get("direction") or "asc"
-    if data.get("sort_by") == "group" and spec["group_by"]:
-        first = spec["group_by"][0]
-        key = (
-            f"{first['column']} ({first['bucket']})"
-            if first["bucket"]
-            else first["column"]
-        )
-        return [{"by": key, "direction": direction}]
-    if data.get("sort_by") == "measure" and spec.get("measures"):
-        return [{"by": _measure_key(spec["measures"][0]), "direction": direction}]
-    return []
+    groups = spec["group_by"]
+    formulas = spec.get("formulas") or []
+    key = None
+    if choice.startswith(COLUMN_SORT):
+        key = choice.removeprefix(COLUMN_SORT)
+    elif choice in {"group", "group_2"}:
+        index = 0 if choice == "group" else 1
+        key = _group_key(groups[index]) if len(groups) > index else None
+    elif choice.startswith("measure"):
+        row = int(choice.removeprefix("measure").lstrip("_") or 1)
+        key = _measure_key(measures[row]) if row in measures else None
+    elif choice.startswith("formula_"):
+        index = int(choice.removeprefix("formula_")) - 1
+        key = formulas[index]["label"] if index < len(formulas) else None
+    if choice and key is None:
+        raise forms.ValidationError("Sort by: that part of the Klip is empty.")
+    return [{"by": key, "direction": direction}] if key else []
 
 
 def _measure_key(measure: dict) -> str:
@@ -356,6 +665,8 @@ def initial_from_klip(klip: Klip) -> dict:
     for part in (
         _initial_sources,
         _initial_data,
+        _initial_measures,
+        _initial_calcs,
         _initial_filters,
         _initial_sort,
         _initial_look,
@@ -380,16 +691,40 @@ def _initial_data(spec: dict) -> dict:
     for group, suffix in zip(groups, ("", "_2"), strict=False):
         initial[f"group_by{suffix}"] = group["column"]
         initial[f"bucket{suffix}"] = group.get("bucket") or ""
-    measures = spec.get("measures") or []
-    initial["agg"] = measures[0]["agg"] if measures else ""
-    if measures:
-        initial["measure_column"] = measures[0].get("column") or ""
-        initial["measure_label"] = measures[0].get("label") or ""
-    if len(measures) > 1:
-        initial["agg_2"] = measures[1]["agg"]
-        initial["measure_column_2"] = measures[1].get("column") or ""
     initial["limit"] = spec.get("limit")
     initial["top_n"] = spec.get("top_n")
+    return initial
+
+
+def _initial_measures(spec: dict) -> dict:
+    measures = spec.get("measures") or []
+    hidden = set((spec.get("display") or {}).get("hidden") or [])
+    initial: dict[str, Any] = {"agg": ""}
+    row_of = {}
+    for row, measure in enumerate(measures, start=1):
+        key = _measure_key(measure)
+        row_of[key] = row
+        initial[measure_field("agg", row)] = measure["agg"]
+        initial[measure_field("measure_column", row)] = measure.get("column") or ""
+        initial[measure_field("measure_label", row)] = measure.get("label") or ""
+        initial[measure_field("measure_scale", row)] = scale_text(measure.get("scale"))
+        initial[measure_field("measure_hidden", row)] = key in hidden
+    for row, formula in enumerate(spec.get("formulas") or [], start=1):
+        initial[f"formula_label_{row}"] = formula["label"]
+        initial[f"formula_op_{row}"] = formula["op"]
+        initial[f"formula_left_{row}"] = str(row_of.get(formula["left"], ""))
+        initial[f"formula_right_{row}"] = str(row_of.get(formula["right"], ""))
+        initial[f"formula_format_{row}"] = (formula.get("format") or {}).get("kind", "")
+    return initial
+
+
+def _initial_calcs(spec: dict) -> dict:
+    initial = {}
+    for row, calc in enumerate(spec.get("date_calcs") or [], start=1):
+        initial[f"calc_label_{row}"] = calc["label"]
+        initial[f"calc_op_{row}"] = calc["op"]
+        initial[f"calc_start_{row}"] = calc.get("start") or ""
+        initial[f"calc_end_{row}"] = calc.get("end") or ""
     return initial
 
 
@@ -415,9 +750,12 @@ def _initial_look(spec: dict) -> dict:
     return {
         "format_kind": fmt.get("kind", FormatKind.NUMBER),
         "currency": fmt.get("currency", "USD"),
+        "decimals": fmt.get("decimals"),
         "bar_mode": display.get("bar_mode", BarMode.GROUPED),
         "orientation": display.get("orientation", Orientation.VERTICAL),
         "donut": display.get("donut", False),
+        "gauge_max": display.get("gauge_max"),
+        "compare_previous": display.get("compare_previous", True),
         "target": spec.get("target"),
         "target_label": spec.get("target_label", "Target"),
         "thresholds": ", ".join(f"{t['value']:g}={t['colour']}" for t in thresholds),
@@ -428,17 +766,14 @@ def _initial_sort(spec: dict) -> dict:
     sort = (spec.get("sort") or [None])[0]
     if not sort:
         return {}
-    groups = spec.get("group_by") or []
-    measures = spec.get("measures") or []
-    first_group = groups[0] if groups else None
-    group_key = (
-        f"{first_group['column']} ({first_group['bucket']})"
-        if first_group and first_group.get("bucket")
-        else (first_group or {}).get("column")
-    )
-    by = "group" if sort["by"] == group_key else ""
-    if measures and sort["by"] == _measure_key(measures[0]):
-        by = "measure"
+    choices = {}
+    for index, group in enumerate(spec.get("group_by") or []):
+        choices[_group_key({"bucket": None, **group})] = ("group", "group_2")[index]
+    for row, measure in enumerate(spec.get("measures") or [], start=1):
+        choices.setdefault(_measure_key(measure), measure_field("measure", row))
+    for row, formula in enumerate(spec.get("formulas") or [], start=1):
+        choices.setdefault(formula["label"], f"formula_{row}")
+    by = choices.get(sort["by"], COLUMN_SORT + sort["by"])
     return {"sort_by": by, "direction": sort.get("direction", "asc")}
 
 

@@ -18,9 +18,10 @@ from klips.access import (
     get_dashboard,
     get_klip,
 )
-from klips.forms import DashboardForm, KlipForm, editorless_parts, initial_from_klip
+from klips.forms import DashboardForm, KlipForm, editor_columns, initial_from_klip
 from klips.models import Klip
-from klips.query import QueryError
+from klips.query import NEVER_REFRESHED, NO_ROWS, QueryError
+from klips.render import EMPTY_MESSAGES
 from klips.spec import SpecError, parse_spec
 from workspaces.access import current_membership
 
@@ -155,12 +156,9 @@ def _int_param(request: HttpRequest, name: str) -> int:
 
 
 def _klip_editor(request: HttpRequest, dashboard, klip) -> HttpResponse:
-    sources = sources_for(request).select_related("current_version")
+    sources = _editor_sources(request)
     initial = initial_from_klip(klip) if klip else {"name": "New Klip"}
-    preserved = editorless_parts(klip.spec or {}) if klip else {}
-    form = KlipForm(
-        request.POST or None, sources=sources, initial=initial, preserved=preserved
-    )
+    form = KlipForm(request.POST or None, sources=sources, initial=initial)
     if request.method == "POST" and form.is_valid():
         actions.save_klip(
             dashboard,
@@ -176,15 +174,13 @@ def _klip_editor(request: HttpRequest, dashboard, klip) -> HttpResponse:
         "form": form,
         "dashboard": dashboard,
         "klip": klip,
-        "source_columns": {
-            str(source.pk): {
-                "name": source.name,
-                "columns": [c["name"] for c in source.columns or []],
-            }
-            for source in sources
-        },
+        "source_columns": editor_columns(sources),
     }
     return render(request, "klips/klip_form.html", ctx)
+
+
+def _editor_sources(request: HttpRequest):
+    return sources_for(request).select_related("current_version", "owner", "connection")
 
 
 @login_required
@@ -194,10 +190,12 @@ def klip_preview(request: HttpRequest) -> JsonResponse:
     if request.content_type == "application/json":
         return _preview_spec_json(request)
 
-    sources = sources_for(request).select_related("current_version")
+    sources = _editor_sources(request)
     form = KlipForm(request.POST, sources=sources)
     if not form.is_valid():
-        return JsonResponse({"error": _form_errors(form)}, status=422)
+        payload = {"error": _form_errors(form)}
+        payload.update(_emptiness(sources, request.POST.get("source", "")))
+        return JsonResponse(payload, status=422)
 
     try:
         payload = actions.preview_payload(
@@ -209,6 +207,16 @@ def klip_preview(request: HttpRequest) -> JsonResponse:
     except (SpecError, QueryError) as error:
         return JsonResponse({"error": str(error)}, status=422)
     return JsonResponse(payload)
+
+
+def _emptiness(sources, source_id: str) -> dict:
+    """Why the chosen source shows nothing yet, so an unfinished Klip says so."""
+    source = sources.filter(pk=source_id).first() if source_id.isdigit() else None
+    version = source.current_version if source else None
+    if source is None or (version and version.row_count):
+        return {}
+    reason = NO_ROWS if version else NEVER_REFRESHED
+    return {"empty": EMPTY_MESSAGES[reason], "reason": reason}
 
 
 def _preview_spec_json(request: HttpRequest) -> JsonResponse:

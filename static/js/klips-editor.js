@@ -1,24 +1,31 @@
-/* The no-code Klip editor: column pickers follow the chosen source, and every
+/* The no-code Klip editor: column pickers follow the chosen source and offer only
+   the columns each field takes (numbers to sum, dates to bucket), and every
    change re-queries the live preview with the same fields the form saves. */
 (function () {
   "use strict";
 
-  var COLUMN_FIELDS = [
-    "group_by",
-    "group_by_2",
-    "measure_column",
-    "measure_column_2",
-    "filter_column_1",
-    "filter_column_2",
-    "filter_column_3",
-  ];
+  var MEASURE_ROWS = 6;
+  var FILTER_ROWS = 3;
+  var CALC_ROWS = 2;
+  var COLUMN_SORT = "column:";
 
-  function fillSelect(select, names) {
+  function field(name, row) {
+    return row === 1 ? name : name + "_" + row;
+  }
+
+  function fillSelect(select, names, keepFixed) {
     var chosen = Array.prototype.filter
       .call(select.options, function (o) { return o.selected; })
       .map(function (o) { return o.value; });
+    var fixed = keepFixed
+      ? Array.prototype.filter.call(select.options, keepFixed)
+      : [];
     select.replaceChildren();
-    if (!select.multiple) {
+    fixed.forEach(function (option) {
+      select.appendChild(option);
+      option.selected = chosen.indexOf(option.value) !== -1;
+    });
+    if (!select.multiple && !keepFixed) {
       var blank = document.createElement("option");
       blank.value = "";
       blank.textContent = "—";
@@ -26,33 +33,105 @@
     }
     names.forEach(function (name) {
       var option = document.createElement("option");
-      option.value = name;
+      option.value = (keepFixed ? COLUMN_SORT : "") + name;
       option.textContent = name;
-      option.selected = chosen.indexOf(name) !== -1;
+      option.selected = chosen.indexOf(option.value) !== -1;
       select.appendChild(option);
     });
   }
 
-  /* The names a Klip can use: the source's columns, then the joined source's,
+  /* The columns a Klip can use: the source's, then the joined source's,
      "Source: Column" where a name is taken (as klips.query.sides_for does). */
-  function columnNames(sources, sourceId, joinId) {
+  function sourceColumns(sources, sourceId, joinId) {
     var left = sources[sourceId] ? sources[sourceId].columns : [];
     var joined = sources[joinId];
     if (!joined || joinId === sourceId) return { all: left, left: left, right: [] };
-    var right = joined.columns.map(function (name) {
-      return left.indexOf(name) === -1 ? name : joined.name + ": " + name;
+    var leftNames = left.map(function (c) { return c.name; });
+    var right = joined.columns.map(function (column) {
+      var taken = leftNames.indexOf(column.name) !== -1;
+      return { name: taken ? joined.name + ": " + column.name : column.name, type: column.type };
     });
     return { all: left.concat(right), left: left, right: right };
   }
 
-  function fillColumns(form, names) {
-    fillSelect(form.elements.join_left, names.left);
-    fillSelect(form.elements.join_right, names.right);
-    COLUMN_FIELDS.concat(["columns"]).forEach(function (field) {
-      var select = form.elements[field];
-      if (!select) return;
-      fillSelect(select, names.all);
+  /* Date calculations are columns too: whole days, or a percentage. */
+  function calcColumns(form) {
+    var calcs = [];
+    for (var row = 1; row <= CALC_ROWS; row++) {
+      var label = form.elements["calc_label_" + row].value.trim();
+      var op = form.elements["calc_op_" + row].value;
+      if (label && op) {
+        calcs.push({ name: label, type: op === "elapsed_percent" ? "decimal" : "integer" });
+      }
+    }
+    return calcs;
+  }
+
+  function names(columns, types) {
+    return columns
+      .filter(function (c) { return !types || types.indexOf(c.type) !== -1; })
+      .map(function (c) { return c.name; });
+  }
+
+  function measureKey(form, row) {
+    var agg = form.elements[field("agg", row)].value;
+    if (!agg) return null;
+    var label = form.elements[field("measure_label", row)].value;
+    var column = form.elements[field("measure_column", row)].value;
+    if (label) return label;
+    if (!column) return "Count";
+    var words = agg.replace(/_/g, " ");
+    return words.charAt(0).toUpperCase() + words.slice(1) + " of " + column;
+  }
+
+  /* Formula and sort pickers name measures by row; show what each row is. */
+  function relabelMeasures(form) {
+    var refs = form.querySelectorAll("select[name^=formula_left_], select[name^=formula_right_]");
+    for (var row = 1; row <= MEASURE_ROWS; row++) {
+      var key = measureKey(form, row);
+      var text = "Measure " + row + (key ? ": " + key : " (empty)");
+      refs.forEach(function (select) {
+        var option = select.querySelector("option[value='" + row + "']");
+        if (option) option.textContent = text;
+      });
+      var sort = form.elements.sort_by.querySelector(
+        "option[value='" + field("measure", row) + "']"
+      );
+      if (sort) sort.textContent = text;
+    }
+  }
+
+  function fillPickers(form, rules) {
+    var columns = sourceColumns(rules.sources, form.elements.source.value, form.elements.join_source.value);
+    var all = columns.all.concat(calcColumns(form));
+    fillSelect(form.elements.join_left, names(columns.left));
+    fillSelect(form.elements.join_right, names(columns.right));
+    ["group_by", "group_by_2"].forEach(function (name, index) {
+      var select = form.elements[name];
+      fillSelect(select, names(all));
+      var chosen = all.filter(function (c) { return c.name === select.value; })[0];
+      var bucket = form.elements[index ? "bucket_2" : "bucket"];
+      // Only dates fall into days, weeks, months and quarters.
+      bucket.disabled = !chosen || rules.date_types.indexOf(chosen.type) === -1;
+      if (bucket.disabled) bucket.value = "";
     });
+    for (var row = 1; row <= MEASURE_ROWS; row++) {
+      var agg = form.elements[field("agg", row)].value;
+      var numeric = rules.number_aggregations.indexOf(agg) !== -1;
+      fillSelect(form.elements[field("measure_column", row)], names(all, numeric ? rules.number_types : null));
+    }
+    for (row = 1; row <= FILTER_ROWS; row++) {
+      fillSelect(form.elements["filter_column_" + row], names(all));
+    }
+    for (row = 1; row <= CALC_ROWS; row++) {
+      fillSelect(form.elements["calc_start_" + row], names(columns.all, rules.date_types));
+      fillSelect(form.elements["calc_end_" + row], names(columns.all, rules.date_types));
+    }
+    fillSelect(form.elements.columns, names(all));
+    fillSelect(form.elements.sort_by, names(all), function (option) {
+      return option.value.indexOf(COLUMN_SORT) !== 0;
+    });
+    relabelMeasures(form);
   }
 
   function showError(preview, text) {
@@ -78,6 +157,8 @@
       .then(function (payload) {
         if (payload.error) {
           showError(preview, payload.error);
+          // An unfinished Klip on a source without rows still says why it is empty.
+          if (payload.empty) window.HarvestDashKlips.draw(preview, { empty: payload.empty });
           preview.dataset.state = "error";
           return;
         }
@@ -92,17 +173,10 @@
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("klip-form");
     var preview = document.getElementById("klip-preview");
-    var columnsScript = document.getElementById("klip-source-columns");
-    if (!form || !preview || !columnsScript) return;
-    var columnsBySource = JSON.parse(columnsScript.textContent);
+    var rulesScript = document.getElementById("klip-source-columns");
+    if (!form || !preview || !rulesScript) return;
+    var rules = JSON.parse(rulesScript.textContent);
     var timer = null;
-
-    function onSourceChange() {
-      fillColumns(
-        form,
-        columnNames(columnsBySource, form.elements.source.value, form.elements.join_source.value)
-      );
-    }
 
     function schedule() {
       window.clearTimeout(timer);
@@ -111,12 +185,19 @@
       }, 350);
     }
 
-    form.elements.source.addEventListener("change", onSourceChange);
-    form.elements.join_source.addEventListener("change", onSourceChange);
-    form.addEventListener("change", schedule);
-    form.addEventListener("input", schedule);
+    form.addEventListener("change", function (event) {
+      var name = event.target.name || "";
+      if (event.target.tagName === "SELECT" || name.indexOf("calc_label_") === 0) {
+        fillPickers(form, rules);
+      }
+      schedule();
+    });
+    form.addEventListener("input", function (event) {
+      if ((event.target.name || "").indexOf("measure_label") === 0) relabelMeasures(form);
+      schedule();
+    });
     if (form.elements.source.value) {
-      onSourceChange();
+      fillPickers(form, rules);
       schedule();
     }
   });

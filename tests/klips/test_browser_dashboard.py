@@ -126,3 +126,54 @@ def test_it_builds_a_klip_in_the_editor_with_a_live_preview(
     assert preview == [10.0, 7.0, 0.5]
     assert bars == [["Apollo", "Borealis", "Cygnus"], [10.0, 7.0, 0.5]]
     assert page.errors == []
+
+
+def test_it_narrows_pickers_and_previews_a_formula_of_hidden_measures(
+    live_server, browser_page, workspace, owner
+):
+    from tests.klips.conftest import ENTRIES
+
+    source = make_source(workspace, owner, ENTRIES)
+    dashboard = make_dashboard(workspace, owner)
+    page = browser_page
+
+    _log_in(page, live_server, owner.email)
+    page.goto(
+        live_server.url + reverse("klips:klip_create") + f"?dashboard={dashboard.pk}"
+    )
+    page.select_option("select[name=source]", str(source.pk))
+    page.select_option("select[name=group_by]", "Project name")
+    page.select_option("select[name=agg]", "sum")
+    summable = page.eval_on_selector_all(
+        "select[name=measure_column] option", "els => els.map(e => e.value)"
+    )
+    bucket_disabled = page.eval_on_selector("select[name=bucket]", "e => e.disabled")
+    page.select_option("select[name=measure_column]", "Hours")
+    page.fill("input[name=measure_label]", "Hours")
+    page.check("input[name=measure_hidden]")
+    page.select_option("select[name=agg_2]", "count")
+    page.check("input[name=measure_hidden_2]")
+    page.fill("input[name=formula_label_1]", "Hours per entry")
+    page.select_option("select[name=formula_left_1]", "1")
+    page.select_option("select[name=formula_op_1]", "ratio")
+    page.select_option("select[name=formula_right_1]", "2")
+    left_label = page.eval_on_selector(
+        "select[name=formula_left_1] option[value='1']", "e => e.textContent"
+    )
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('#klip-preview .js-plotly-plot');"
+        " return gd && gd.data && gd.data[0].name === 'Hours per entry'; }"
+    )
+    preview = page.evaluate(
+        "() => { const gd = document.querySelector('#klip-preview .js-plotly-plot');"
+        " return {names: gd.data.map(t => t.name), y: gd.data[0].y,"
+        " height: gd.getBoundingClientRect().height}; }"
+    )
+
+    assert summable == ["", "Id", "Hours", "Project id", "User id"]
+    assert bucket_disabled is True
+    assert left_label == "Measure 1: Hours"
+    assert preview["names"] == ["Hours per entry"]
+    assert preview["y"] == [10.0 / 3, 3.5, 0.5]
+    assert preview["height"] >= 360, preview["height"]
+    assert page.errors == []

@@ -42,7 +42,9 @@ from klips.spec import (
     parse_spec,
 )
 
+# Filter rows shown at least; a saved Klip with more filters gets a row for each.
 FILTER_ROWS = 3
+MAX_FILTERS = 20
 # As many rows as the spec holds, so an edit never drops a measure or formula.
 MEASURE_ROWS = 6
 FORMULA_ROWS = 4
@@ -172,6 +174,8 @@ class KlipForm(forms.Form):
         required=False, label="Columns to list (without aggregation)"
     )
 
+    # TODO: a spec may sort by up to three keys (sent as JSON); the editor edits
+    # the first, and saving from it drops the others.
     sort_by = forms.ChoiceField(required=False, label="Sort by")
     direction = forms.ChoiceField(
         choices=[("asc", "ascending"), ("desc", "descending")], required=False
@@ -207,6 +211,7 @@ class KlipForm(forms.Form):
 
     def __init__(self, *args: Any, sources, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.filter_count = self._filter_count()
         self._add_row_fields()
         self.fields["source"].queryset = sources
         self.fields["join_source"].queryset = sources
@@ -276,7 +281,7 @@ class KlipForm(forms.Form):
             self.fields[f"calc_end_{row}"] = forms.ChoiceField(
                 required=False, label="end date"
             )
-        for row in range(1, FILTER_ROWS + 1):
+        for row in range(1, self.filter_count + 1):
             self.fields[f"filter_column_{row}"] = forms.ChoiceField(
                 required=False, label=f"Filter {row}"
             )
@@ -295,7 +300,7 @@ class KlipForm(forms.Form):
         picked += [
             measure_field("measure_column", r) for r in range(1, MEASURE_ROWS + 1)
         ]
-        picked += [f"filter_column_{row}" for row in range(1, FILTER_ROWS + 1)]
+        picked += [f"filter_column_{row}" for row in range(1, self.filter_count + 1)]
         for field in picked:
             self.fields[field].choices = _choices(names)
             self.fields[field].error_messages.update(COLUMN_ERRORS)
@@ -303,11 +308,33 @@ class KlipForm(forms.Form):
             for side in ("start", "end"):
                 self.fields[f"calc_{side}_{row}"].choices = _choices(dates)
                 self.fields[f"calc_{side}_{row}"].error_messages.update(COLUMN_ERRORS)
-        self.fields["columns"].choices = [(n, n) for n in names]
+        # Browsers post a multiple select's choices in page order: the listed
+        # columns come first, in the Klip's order, so an edit keeps that order.
+        listed = self._listed_columns()
+        ordered = [n for n in listed if n in names] + [
+            n for n in names if n not in listed
+        ]
+        self.fields["columns"].choices = [(n, n) for n in ordered]
         self.fields["columns"].error_messages.update(COLUMN_ERRORS)
         self.fields["sort_by"].choices = FIXED_SORT_CHOICES + [
             (COLUMN_SORT + name, name) for name in names
         ]
+
+    def _listed_columns(self) -> list[str]:
+        if self.is_bound:
+            getlist = getattr(self.data, "getlist", None)
+            return getlist("columns") if getlist else list(self.data.get("columns", []))
+        return list(self.initial.get("columns") or [])
+
+    def _filter_count(self) -> int:
+        """Rows for every saved or posted filter, and FILTER_ROWS at least."""
+        source = self.data if self.is_bound else self.initial
+        rows = [
+            int(match[1])
+            for key in source
+            if (match := re.fullmatch(r"filter_column_(\d+)", key))
+        ]
+        return min(max([FILTER_ROWS, *rows]), MAX_FILTERS)
 
     def _calc_labels(self) -> list[str]:
         """The date calculations' labels, posted or saved: columns like any other."""
@@ -351,7 +378,7 @@ class KlipForm(forms.Form):
                 self[f"filter_op_{row}"],
                 self[f"filter_value_{row}"],
             )
-            for row in range(1, FILTER_ROWS + 1)
+            for row in range(1, self.filter_count + 1)
         ]
 
     def clean(self) -> dict:
@@ -600,7 +627,7 @@ def _date_calcs(data: dict) -> list[dict]:
 
 def _filters(data: dict) -> list[dict]:
     filters = []
-    for row in range(1, FILTER_ROWS + 1):
+    for row in range(1, MAX_FILTERS + 1):
         column = data.get(f"filter_column_{row}")
         op = data.get(f"filter_op_{row}")
         if not column or not op:
@@ -730,7 +757,7 @@ def _initial_calcs(spec: dict) -> dict:
 
 def _initial_filters(spec: dict) -> dict:
     initial = {}
-    filters = (spec.get("filters") or [])[:FILTER_ROWS]
+    filters = (spec.get("filters") or [])[:MAX_FILTERS]
     for row, item in enumerate(filters, start=1):
         initial[f"filter_column_{row}"] = item["column"]
         if item["op"] == "within":

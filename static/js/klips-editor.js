@@ -5,7 +5,6 @@
   "use strict";
 
   var MEASURE_ROWS = 6;
-  var FILTER_ROWS = 3;
   var CALC_ROWS = 2;
   var COLUMN_SORT = "column:";
 
@@ -30,6 +29,12 @@
       blank.value = "";
       blank.textContent = "—";
       select.appendChild(blank);
+    }
+    if (select.multiple) {
+      // Browsers post chosen options in page order: keep the chosen ones first,
+      // in their order, so a listing keeps its column order.
+      names = chosen.filter(function (name) { return names.indexOf(name) !== -1; })
+        .concat(names.filter(function (name) { return chosen.indexOf(name) === -1; }));
     }
     names.forEach(function (name) {
       var option = document.createElement("option");
@@ -99,6 +104,11 @@
       );
       if (sort) sort.textContent = text;
     }
+    form.elements.sort_by.querySelectorAll("option[value^=formula_]").forEach(function (option) {
+      var row = option.value.split("_")[1];
+      var label = form.elements["formula_label_" + row].value;
+      option.textContent = "Formula " + row + (label ? ": " + label : " (empty)");
+    });
   }
 
   function fillPickers(form, rules) {
@@ -120,9 +130,9 @@
       var numeric = rules.number_aggregations.indexOf(agg) !== -1;
       fillSelect(form.elements[field("measure_column", row)], names(all, numeric ? rules.number_types : null));
     }
-    for (row = 1; row <= FILTER_ROWS; row++) {
-      fillSelect(form.elements["filter_column_" + row], names(all));
-    }
+    form.querySelectorAll("select[name^=filter_column_]").forEach(function (select) {
+      fillSelect(select, names(all));
+    });
     for (row = 1; row <= CALC_ROWS; row++) {
       fillSelect(form.elements["calc_start_" + row], names(columns.all, rules.date_types));
       fillSelect(form.elements["calc_end_" + row], names(columns.all, rules.date_types));
@@ -193,7 +203,10 @@
       schedule();
     });
     form.addEventListener("input", function (event) {
-      if ((event.target.name || "").indexOf("measure_label") === 0) relabelMeasures(form);
+      var name = event.target.name || "";
+      if (name.indexOf("measure_label") === 0 || name.indexOf("formula_label") === 0) {
+        relabelMeasures(form);
+      }
       schedule();
     });
     if (form.elements.source.value) {

@@ -177,3 +177,39 @@ def test_it_narrows_pickers_and_previews_a_formula_of_hidden_measures(
     assert preview["y"] == [10.0 / 3, 3.5, 0.5]
     assert preview["height"] >= 360, preview["height"]
     assert page.errors == []
+
+
+def test_saving_an_edit_unchanged_keeps_the_listing_order(
+    live_server, browser_page, workspace, owner
+):
+    from klips.models import Klip
+    from tests.klips.conftest import ENTRIES
+
+    source = make_source(workspace, owner, ENTRIES)
+    dashboard = make_dashboard(workspace, owner)
+    klip = make_klip(
+        dashboard,
+        source,
+        kind="table",
+        name="Listing",
+        columns=["User name", "Hours", "Project name"],
+        sort=[{"by": "Hours", "direction": "desc"}],
+    )
+    page = browser_page
+
+    _log_in(page, live_server, owner.email)
+    page.goto(
+        live_server.url + reverse("klips:klip_edit", args=[dashboard.pk, klip.pk])
+    )
+    page.wait_for_selector("#klip-preview[data-state=ready] td")
+    first_row = page.eval_on_selector_all(
+        "#klip-preview tbody tr:first-child td", "els => els.map(e => e.textContent)"
+    )
+    page.click("button:has-text('Save')")
+    page.wait_for_url(f"**/dashboards/{dashboard.pk}/")
+
+    saved = Klip.objects.get(pk=klip.pk).spec
+    assert first_row == ["Ada", "6.00 h", "Apollo"]
+    assert saved["columns"] == ["User name", "Hours", "Project name"]
+    assert saved["sort"] == [{"by": "Hours", "direction": "desc"}]
+    assert page.errors == []

@@ -353,3 +353,61 @@ def test_it_previews_a_date_calculation_as_a_measure(
     assert [[c["t"] for c in row] for row in days.json()["table"]["rows"]] == [
         ["Cygnus", "-33"]
     ]
+
+
+def test_an_edit_keeps_every_filter_and_the_listing_order(
+    owner_client, workspace, owner, time_entries
+):
+    dashboard = make_dashboard(workspace, owner)
+    filters = [
+        {"column": "Hours", "op": "gt", "value": 0.25},
+        {"column": "Billable", "op": "eq", "value": "true"},
+        {"column": "Spent date", "op": "gte", "value": "2026-11-30"},
+        {"column": "Project name", "op": "ne", "value": "Cygnus"},
+    ]
+    klip = Klip.objects.create(
+        dashboard=dashboard,
+        name="Listing",
+        kind="table",
+        spec={
+            "sources": [time_entries.pk],
+            "columns": ["User name", "Hours", "Project name"],
+            "filters": filters,
+            "sort": [{"by": "Hours", "direction": "desc"}],
+        },
+    )
+    url = reverse("klips:klip_edit", args=[dashboard.pk, klip.pk])
+
+    page = owner_client.get(url).content.decode()
+    listing = page[
+        page.index('name="columns"') : page.index(
+            "</select>", page.index('name="columns"')
+        )
+    ]
+    response = owner_client.post(url, _fields_of(klip))
+
+    assert (
+        listing.index("User name")
+        < listing.index("Hours")
+        < listing.index("Project name")
+        < listing.index("Billable")
+    )
+    assert 'name="filter_column_4"' in page
+    assert response.status_code == 302
+    klip.refresh_from_db()
+    assert klip.spec["columns"] == ["User name", "Hours", "Project name"]
+    assert klip.spec["sort"] == [{"by": "Hours", "direction": "desc"}]
+    assert [(f["column"], f["op"], f["value"]) for f in klip.spec["filters"]] == [
+        ("Hours", "gt", 0.25),
+        ("Billable", "eq", "true"),
+        ("Spent date", "gte", "2026-11-30"),
+        ("Project name", "ne", "Cygnus"),
+    ]
+    rows = owner_client.get(reverse("klips:klip_data", args=[dashboard.pk, klip.pk]))
+    assert [[c["v"] for c in row] for row in rows.json()["table"]["rows"]] == [
+        ["Ada", 6.0, "Apollo"],
+        ["Ada", 4.0, "Borealis"],
+        ["Ada", 3.0, "Borealis"],
+        ["Ada", 2.5, "Apollo"],
+        ["Grace", 1.5, "Apollo"],
+    ]

@@ -196,7 +196,7 @@ def run_klip(
 def _columns_if_known(spec: KlipSpec, sides: list[Side]) -> list[ResultColumn]:
     try:
         return result_columns(spec, all_columns(sides))
-    except (SpecError, KeyError):
+    except SpecError:
         return []
 
 

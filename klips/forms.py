@@ -49,6 +49,7 @@ MAX_FILTERS = 20
 MEASURE_ROWS = 6
 FORMULA_ROWS = 4
 DATE_CALC_ROWS = 2
+SORT_ROWS = 3
 MEASURE_FIELDS = ("agg", "measure_column", "measure_label", "measure_scale")
 _THRESHOLD = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*=\s*(#[0-9a-fA-F]{6})\s*$")
 _SCALE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*(\d+(?:\.\d+)?))?\s*$")
@@ -89,8 +90,8 @@ DATE_CALC_CHOICES = [
 ]
 
 
-def measure_field(name: str, row: int) -> str:
-    """The editor's field for a measure row; row 1 keeps the plain names."""
+def row_field(name: str, row: int) -> str:
+    """A row field's name (measures, sorts): row 1 keeps the plain names."""
     return name if row == 1 else f"{name}_{row}"
 
 
@@ -101,7 +102,7 @@ FIXED_SORT_CHOICES = (
         ("group_2", "Second group-by column"),
     ]
     + [
-        (measure_field("measure", row), f"Measure {row}")
+        (row_field("measure", row), f"Measure {row}")
         for row in range(1, MEASURE_ROWS + 1)
     ]
     + [(f"formula_{row}", f"Formula {row}") for row in range(1, FORMULA_ROWS + 1)]
@@ -174,12 +175,6 @@ class KlipForm(forms.Form):
         required=False, label="Columns to list (without aggregation)"
     )
 
-    # TODO: a spec may sort by up to three keys (sent as JSON); the editor edits
-    # the first, and saving from it drops the others.
-    sort_by = forms.ChoiceField(required=False, label="Sort by")
-    direction = forms.ChoiceField(
-        choices=[("asc", "ascending"), ("desc", "descending")], required=False
-    )
     limit = forms.IntegerField(required=False, min_value=1, max_value=10_000)
     top_n = forms.IntegerField(
         required=False, min_value=1, max_value=100, label='Top N (rest as "Other")'
@@ -227,25 +222,25 @@ class KlipForm(forms.Form):
         aggregations = [(a.value, a.value.replace("_", " ")) for a in Aggregation]
         for row in range(1, MEASURE_ROWS + 1):
             blank = "No aggregation: list rows" if row == 1 else "none"
-            self.fields[measure_field("agg", row)] = forms.ChoiceField(
+            self.fields[row_field("agg", row)] = forms.ChoiceField(
                 choices=[("", blank), *aggregations],
                 required=False,
                 initial=Aggregation.SUM if row == 1 else "",
                 label="Aggregation" if row == 1 else f"Measure {row}",
             )
-            self.fields[measure_field("measure_column", row)] = forms.ChoiceField(
+            self.fields[row_field("measure_column", row)] = forms.ChoiceField(
                 required=False, label=f"Measure {row} column"
             )
-            self.fields[measure_field("measure_label", row)] = forms.CharField(
+            self.fields[row_field("measure_label", row)] = forms.CharField(
                 required=False, max_length=255, label="Label"
             )
-            self.fields[measure_field("measure_scale", row)] = forms.CharField(
+            self.fields[row_field("measure_scale", row)] = forms.CharField(
                 required=False,
                 max_length=40,
                 label="Multiply by",
                 help_text="e.g. 1/3600 turns seconds into hours",
             )
-            self.fields[measure_field("measure_hidden", row)] = forms.BooleanField(
+            self.fields[row_field("measure_hidden", row)] = forms.BooleanField(
                 required=False, label="Hide (only feeds a formula)"
             )
         measure_refs = [("", "—")] + [
@@ -281,6 +276,13 @@ class KlipForm(forms.Form):
             self.fields[f"calc_end_{row}"] = forms.ChoiceField(
                 required=False, label="end date"
             )
+        for row in range(1, SORT_ROWS + 1):
+            self.fields[row_field("sort_by", row)] = forms.ChoiceField(
+                required=False, label="Sort by" if row == 1 else "then by"
+            )
+            self.fields[row_field("direction", row)] = forms.ChoiceField(
+                choices=[("asc", "ascending"), ("desc", "descending")], required=False
+            )
         for row in range(1, self.filter_count + 1):
             self.fields[f"filter_column_{row}"] = forms.ChoiceField(
                 required=False, label=f"Filter {row}"
@@ -297,9 +299,7 @@ class KlipForm(forms.Form):
         names = column_choices(sources) + self._calc_labels()
         dates = column_choices(sources, types=DATE_TYPES)
         picked = [f"group_by{s}" for s in ("", "_2")] + ["join_left", "join_right"]
-        picked += [
-            measure_field("measure_column", r) for r in range(1, MEASURE_ROWS + 1)
-        ]
+        picked += [row_field("measure_column", r) for r in range(1, MEASURE_ROWS + 1)]
         picked += [f"filter_column_{row}" for row in range(1, self.filter_count + 1)]
         for field in picked:
             self.fields[field].choices = _choices(names)
@@ -316,9 +316,10 @@ class KlipForm(forms.Form):
         ]
         self.fields["columns"].choices = [(n, n) for n in ordered]
         self.fields["columns"].error_messages.update(COLUMN_ERRORS)
-        self.fields["sort_by"].choices = FIXED_SORT_CHOICES + [
-            (COLUMN_SORT + name, name) for name in names
-        ]
+        for row in range(1, SORT_ROWS + 1):
+            self.fields[row_field("sort_by", row)].choices = FIXED_SORT_CHOICES + [
+                (COLUMN_SORT + name, name) for name in names
+            ]
 
     def _listed_columns(self) -> list[str]:
         if self.is_bound:
@@ -350,7 +351,7 @@ class KlipForm(forms.Form):
         """(aggregation, column, label, scale, hidden) bound fields per row."""
         return [
             tuple(
-                self[measure_field(name, row)]
+                self[row_field(name, row)]
                 for name in (*MEASURE_FIELDS, "measure_hidden")
             )
             for row in range(1, MEASURE_ROWS + 1)
@@ -368,6 +369,13 @@ class KlipForm(forms.Form):
         return [
             tuple(self[f"calc_{part}_{row}"] for part in parts)
             for row in range(1, DATE_CALC_ROWS + 1)
+        ]
+
+    def sort_rows(self) -> list[tuple]:
+        """(key, direction) bound fields per sort row."""
+        return [
+            (self[row_field("sort_by", row)], self[row_field("direction", row)])
+            for row in range(1, SORT_ROWS + 1)
         ]
 
     def filter_rows(self) -> list[tuple]:
@@ -513,10 +521,10 @@ def _measures(data: dict) -> dict[int, dict]:
     """The filled measure rows by row number (formulas refer to rows)."""
     measures = {}
     for row in range(1, MEASURE_ROWS + 1):
-        agg = data.get(measure_field("agg", row))
+        agg = data.get(row_field("agg", row))
         if not agg:
             continue
-        column = data.get(measure_field("measure_column", row)) or None
+        column = data.get(row_field("measure_column", row)) or None
         if column is None and agg != Aggregation.COUNT:
             raise forms.ValidationError(
                 f"Measure {row} ({agg.replace('_', ' ')}) needs a column."
@@ -524,8 +532,8 @@ def _measures(data: dict) -> dict[int, dict]:
         measures[row] = {
             "column": column,
             "agg": agg,
-            "label": data.get(measure_field("measure_label", row)) or None,
-            "scale": parse_scale(data.get(measure_field("measure_scale", row)) or ""),
+            "label": data.get(row_field("measure_label", row)) or None,
+            "scale": parse_scale(data.get(row_field("measure_scale", row)) or ""),
         }
     return measures
 
@@ -595,7 +603,7 @@ def _hidden(data: dict, measures: dict[int, dict], formulas: list[dict]) -> list
     used = {key for formula in formulas for key in (formula["left"], formula["right"])}
     hidden = []
     for row, measure in measures.items():
-        if not data.get(measure_field("measure_hidden", row)):
+        if not data.get(row_field("measure_hidden", row)):
             continue
         key = _measure_key(measure)
         if key not in used:
@@ -648,25 +656,35 @@ def _group_key(group: dict) -> str:
 
 
 def _sort(data: dict, spec: dict, measures: dict[int, dict]) -> list[dict]:
-    choice = data.get("sort_by") or ""
-    direction = data.get("direction") or "asc"
+    sort = []
+    for row in range(1, SORT_ROWS + 1):
+        choice = data.get(row_field("sort_by", row)) or ""
+        if not choice:
+            continue
+        key = _sort_key(choice, spec, measures)
+        if key is None:
+            raise forms.ValidationError(
+                f"Sort {row}: that part of the Klip ({choice}) is empty."
+            )
+        direction = data.get(row_field("direction", row)) or "asc"
+        sort.append({"by": key, "direction": direction})
+    return sort
+
+
+def _sort_key(choice: str, spec: dict, measures: dict[int, dict]) -> str | None:
+    """The result key a sort choice names: a column, group, measure or formula."""
     groups = spec["group_by"]
     formulas = spec.get("formulas") or []
-    key = None
     if choice.startswith(COLUMN_SORT):
-        key = choice.removeprefix(COLUMN_SORT)
-    elif choice in {"group", "group_2"}:
+        return choice.removeprefix(COLUMN_SORT)
+    if choice in {"group", "group_2"}:
         index = 0 if choice == "group" else 1
-        key = _group_key(groups[index]) if len(groups) > index else None
-    elif choice.startswith("measure"):
+        return _group_key(groups[index]) if len(groups) > index else None
+    if choice.startswith("measure"):
         row = int(choice.removeprefix("measure").lstrip("_") or 1)
-        key = _measure_key(measures[row]) if row in measures else None
-    elif choice.startswith("formula_"):
-        index = int(choice.removeprefix("formula_")) - 1
-        key = formulas[index]["label"] if index < len(formulas) else None
-    if choice and key is None:
-        raise forms.ValidationError("Sort by: that part of the Klip is empty.")
-    return [{"by": key, "direction": direction}] if key else []
+        return _measure_key(measures[row]) if row in measures else None
+    index = int(choice.removeprefix("formula_")) - 1
+    return formulas[index]["label"] if index < len(formulas) else None
 
 
 def _measure_key(measure: dict) -> str:
@@ -731,11 +749,11 @@ def _initial_measures(spec: dict) -> dict:
     for row, measure in enumerate(measures, start=1):
         key = _measure_key(measure)
         row_of[key] = row
-        initial[measure_field("agg", row)] = measure["agg"]
-        initial[measure_field("measure_column", row)] = measure.get("column") or ""
-        initial[measure_field("measure_label", row)] = measure.get("label") or ""
-        initial[measure_field("measure_scale", row)] = scale_text(measure.get("scale"))
-        initial[measure_field("measure_hidden", row)] = key in hidden
+        initial[row_field("agg", row)] = measure["agg"]
+        initial[row_field("measure_column", row)] = measure.get("column") or ""
+        initial[row_field("measure_label", row)] = measure.get("label") or ""
+        initial[row_field("measure_scale", row)] = scale_text(measure.get("scale"))
+        initial[row_field("measure_hidden", row)] = key in hidden
     for row, formula in enumerate(spec.get("formulas") or [], start=1):
         initial[f"formula_label_{row}"] = formula["label"]
         initial[f"formula_op_{row}"] = formula["op"]
@@ -790,18 +808,19 @@ def _initial_look(spec: dict) -> dict:
 
 
 def _initial_sort(spec: dict) -> dict:
-    sort = (spec.get("sort") or [None])[0]
-    if not sort:
-        return {}
     choices = {}
     for index, group in enumerate(spec.get("group_by") or []):
         choices[_group_key({"bucket": None, **group})] = ("group", "group_2")[index]
     for row, measure in enumerate(spec.get("measures") or [], start=1):
-        choices.setdefault(_measure_key(measure), measure_field("measure", row))
+        choices.setdefault(_measure_key(measure), row_field("measure", row))
     for row, formula in enumerate(spec.get("formulas") or [], start=1):
         choices.setdefault(formula["label"], f"formula_{row}")
-    by = choices.get(sort["by"], COLUMN_SORT + sort["by"])
-    return {"sort_by": by, "direction": sort.get("direction", "asc")}
+    initial = {}
+    for row, sort in enumerate((spec.get("sort") or [])[:SORT_ROWS], start=1):
+        by = choices.get(sort["by"], COLUMN_SORT + sort["by"])
+        initial[row_field("sort_by", row)] = by
+        initial[row_field("direction", row)] = sort.get("direction", "asc")
+    return initial
 
 
 class GalleryAddForm(forms.Form):

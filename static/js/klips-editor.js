@@ -99,12 +99,11 @@
         var option = select.querySelector("option[value='" + row + "']");
         if (option) option.textContent = text;
       });
-      var sort = form.elements.sort_by.querySelector(
-        "option[value='" + field("measure", row) + "']"
-      );
-      if (sort) sort.textContent = text;
+      form.querySelectorAll(
+        "select[name^=sort_by] option[value='" + field("measure", row) + "']"
+      ).forEach(function (option) { option.textContent = text; });
     }
-    form.elements.sort_by.querySelectorAll("option[value^=formula_]").forEach(function (option) {
+    form.querySelectorAll("select[name^=sort_by] option[value^=formula_]").forEach(function (option) {
       var row = option.value.split("_")[1];
       var label = form.elements["formula_label_" + row].value;
       option.textContent = "Formula " + row + (label ? ": " + label : " (empty)");
@@ -138,8 +137,10 @@
       fillSelect(form.elements["calc_end_" + row], names(columns.all, rules.date_types));
     }
     fillSelect(form.elements.columns, names(all));
-    fillSelect(form.elements.sort_by, names(all), function (option) {
-      return option.value.indexOf(COLUMN_SORT) !== 0;
+    form.querySelectorAll("select[name^=sort_by]").forEach(function (select) {
+      fillSelect(select, names(all), function (option) {
+        return option.value.indexOf(COLUMN_SORT) !== 0;
+      });
     });
     relabelMeasures(form);
   }

@@ -213,3 +213,50 @@ def test_saving_an_edit_unchanged_keeps_the_listing_order(
     assert saved["columns"] == ["User name", "Hours", "Project name"]
     assert saved["sort"] == [{"by": "Hours", "direction": "desc"}]
     assert page.errors == []
+
+
+def test_a_date_calculation_joins_the_pickers_and_the_preview(
+    live_server, browser_page, workspace, owner
+):
+    from tests.klips.test_date_calcs import PROJECTS
+
+    source = make_source(workspace, owner, PROJECTS, name="Projects (active)")
+    dashboard = make_dashboard(workspace, owner)
+    page = browser_page
+
+    _log_in(page, live_server, owner.email)
+    page.goto(
+        live_server.url + reverse("klips:klip_create") + f"?dashboard={dashboard.pk}"
+    )
+    page.select_option("select[name=kind]", "table")
+    page.select_option("select[name=source]", str(source.pk))
+    page.click("text=Days since, until or between dates")
+    dates = page.eval_on_selector_all(
+        "select[name=calc_start_1] option", "els => els.map(e => e.value)"
+    )
+    page.fill("input[name=calc_label_1]", "Length")
+    page.select_option("select[name=calc_op_1]", "days_between")
+    page.select_option("select[name=calc_start_1]", "Starts on")
+    page.select_option("select[name=calc_end_1]", "Ends on")
+    page.select_option("select[name=group_by]", "Name")
+    page.select_option("select[name=agg]", "max")
+    page.select_option("select[name=measure_column]", "Length")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#klip-preview tbody tr').length === 4"
+    )
+    cells = page.eval_on_selector_all(
+        "#klip-preview tbody td", "els => els.map(e => e.textContent)"
+    )
+
+    assert dates == ["", "Starts on", "Ends on"]
+    assert cells == [
+        "Apollo",
+        "30",
+        "Borealis",
+        "30",
+        "Cygnus",
+        "31",
+        "Dorado",
+        "",
+    ]
+    assert page.errors == []

@@ -411,3 +411,52 @@ def test_an_edit_keeps_every_filter_and_the_listing_order(
         ["Ada", 2.5, "Apollo"],
         ["Grace", 1.5, "Apollo"],
     ]
+
+
+def test_it_sorts_by_up_to_three_keys_and_shows_them_on_edit(
+    owner_client, workspace, owner, time_entries
+):
+    dashboard = make_dashboard(workspace, owner)
+    fields = {
+        **LOOK,
+        "name": "Entries",
+        "kind": "table",
+        "source": time_entries.pk,
+        "agg": "",
+        "columns": ["User name", "Project name", "Hours"],
+        "sort_by": "column:User name",
+        "sort_by_2": "column:Project name",
+        "direction_2": "desc",
+        "sort_by_3": "column:Hours",
+    }
+
+    preview = _preview(owner_client, fields)
+    owner_client.post(
+        reverse("klips:klip_create") + f"?dashboard={dashboard.pk}", fields
+    )
+    bad = _preview(owner_client, {**fields, "sort_by_2": "formula_2"})
+
+    rows = [[c["v"] for c in row] for row in preview.json()["table"]["rows"]]
+    assert rows == [
+        ["Ada", "Borealis", 3.0],
+        ["Ada", "Borealis", 4.0],
+        ["Ada", "Apollo", 2.5],
+        ["Ada", "Apollo", 6.0],
+        ["Grace", "Apollo", 1.5],
+        ["Linus", "Cygnus", 0.5],
+    ]
+    klip = Klip.objects.get(dashboard=dashboard)
+    assert klip.spec["sort"] == [
+        {"by": "User name", "direction": "asc"},
+        {"by": "Project name", "direction": "desc"},
+        {"by": "Hours", "direction": "asc"},
+    ]
+    initial = initial_from_klip(klip)
+    assert (initial["sort_by_2"], initial["direction_2"], initial["sort_by_3"]) == (
+        "column:Project name",
+        "desc",
+        "column:Hours",
+    )
+    assert bad.json()["error"] == (
+        "Sort 2: that part of the Klip (formula_2) is empty."
+    )

@@ -344,6 +344,10 @@ def calc_columns(spec: KlipSpec, columns: dict[str, Column]) -> dict[str, Column
     """The spec's date calculations as columns; SpecError when one cannot run."""
     calculated = {}
     for calc in spec.date_calcs:
+        if calc.label.startswith("__"):
+            raise SpecError(
+                f"Date calculation {calc.label!r}: labels starting with __ are reserved"
+            )
         if calc.label in columns:
             raise SpecError(
                 f"Date calculation {calc.label!r} has the name of a column of the "

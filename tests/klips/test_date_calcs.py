@@ -146,6 +146,16 @@ def test_it_refuses_calculations_that_cannot_run(projects):
             columns=["Name"],
         )
 
+    with pytest.raises(SpecError) as reserved:
+        _rows(
+            projects,
+            date_calcs=[{"label": "__other", "op": "days_since", "start": "Starts on"}],
+            columns=["__other"],
+        )
+
+    assert str(reserved.value) == (
+        "Date calculation '__other': labels starting with __ are reserved"
+    )
     assert str(not_dates.value) == (
         "Date calculation 'E' needs date columns; 'Name' is text"
     )

@@ -352,7 +352,7 @@ def test_it_renders_cards_for_the_grid_without_inline_scripts(
     for page in (text, editor.decode()):
         for tag in re.findall(r"<script[^>]*>", page):
             assert "src=" in tag or 'type="application/json"' in tag, tag
-    assert "/static/vendor/plotly-4.1.1.min.js" in text
+    assert "/static/vendor/plotly/plotly-klips-4.1.1.min.js" in text
     assert "/static/vendor/gridstack/gridstack-all-14.1.0.js" in text
 
 

@@ -1,10 +1,11 @@
 """Collection mirrors against the sandbox: edits, deletions, requests, sharing."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import duckdb
 import pytest
 import requests
+import time_machine
 from django.utils import timezone
 
 from connectors.models import Connection
@@ -255,13 +256,17 @@ def test_a_recipe_row_filter_applies_to_the_mirror(
     )
     source.recipe = "invoices-overdue"
     source.save()
-    today = timezone.localdate()
     open_invoices = _harvest(
         sandbox, "GET", "/v2/invoices", params={"state": "open", "per_page": 2000}
     ).json()["invoices"]
-    overdue = [i for i in open_invoices if i["due_date"] < today.isoformat()]
 
-    _refresh(source)
+    # The recipe's {{today}} is the product's: held on the day the data was made,
+    # some open invoices are past due and some are not, whatever the calendar says.
+    with time_machine.travel(datetime.combine(SANDBOX_TODAY, time(12), tzinfo=UTC)):
+        today = timezone.localdate()
+        _refresh(source)
+
+    overdue = [i for i in open_invoices if i["due_date"] < today.isoformat()]
 
     assert 0 < len(overdue) < len(open_invoices)
     assert source.current_version.row_count == len(overdue)

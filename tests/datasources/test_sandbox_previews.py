@@ -1,8 +1,9 @@
 """Every pre-built source previewed against the sandbox, as the wizard does it."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from connectors.catalog import services
@@ -85,11 +86,14 @@ def test_every_prebuilt_source_previews_against_the_sandbox(
 def test_the_overdue_recipe_keeps_only_overdue_open_invoices(
     settings, sandbox_connection, workspace
 ):
-    # Data made 20 days ago: some open invoices are past due by now, some not.
-    today = timezone.now().date()
-    with sandbox_server.run_in_thread(
-        seed=42, entries=600, today=today - timedelta(days=20)
-    ) as earlier:
+    # The product's today is held on the day the data was made: Kestrel's net-15
+    # and Marlow's late invoices are past due, last month's net-30 ones not yet.
+    made_on = date(2026, 11, 20)
+    with (
+        time_machine.travel(datetime.combine(made_on, time(12), tzinfo=UTC)),
+        sandbox_server.run_in_thread(seed=42, entries=600, today=made_on) as earlier,
+    ):
+        today = timezone.localdate()
         settings.HARVEST_API_BASE = earlier.api_base
         preview = preview_source_query(
             sandbox_connection,

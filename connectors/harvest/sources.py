@@ -17,6 +17,9 @@ _TIME_ENTRY_COLUMNS = (
     "rounded_hours",
     "billable",
     "notes",
+    # Join keys: gallery Klips match entries to people and budgets by id.
+    "user.id",
+    "project.id",
 )
 _INVOICE_COLUMNS = (
     "number",
@@ -166,6 +169,7 @@ PROJECT_RECIPES = (
         description="Active projects with their client, billing and budget settings.",
         query_url="/v2/projects?is_active=true",
         default_columns=(
+            "id",
             "name",
             "code",
             "client.name",
@@ -192,6 +196,7 @@ PROJECT_RECIPES = (
         description="Active projects that have a budget: budget, spent and remaining.",
         query_url="/v2/reports/project_budget?is_active=true",
         default_columns=(
+            "project_id",
             "project_name",
             "client_name",
             "budget_by",
@@ -224,6 +229,7 @@ PROJECT_RECIPES = (
         description="Active users, their roles and weekly capacity (in seconds).",
         query_url="/v2/users?is_active=true",
         default_columns=(
+            "id",
             "first_name",
             "last_name",
             "email",

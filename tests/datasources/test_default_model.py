@@ -13,7 +13,7 @@ def test_it_types_recipe_paths_by_their_names():
     budgets = get_recipe("harvest", "projects-with-budgets").default_columns
     projects = get_recipe("harvest", "projects-active").default_columns
 
-    assert _typed(default_columns(("project_id", *budgets))) == [
+    assert _typed(default_columns(budgets)) == [
         ("Project id", "integer"),
         ("Project name", "text"),
         ("Client name", "text"),
@@ -23,6 +23,7 @@ def test_it_types_recipe_paths_by_their_names():
         ("Budget remaining", "currency"),
     ]
     assert _typed(default_columns(projects)) == [
+        ("Id", "integer"),
         ("Name", "text"),
         ("Code", "text"),
         ("Client name", "text"),
@@ -66,7 +67,8 @@ def test_a_source_uses_its_own_model_once_it_has_one(workspace, owner):
     source.columns = [{"name": "Hours", "path": "hours", "type": "hours"}]
 
     assert defaults[:3] == ["Spent date", "User name", "Client name"]
-    assert len(defaults) == 9
+    assert defaults[-2:] == ["User id", "Project id"]
+    assert len(defaults) == 11
     assert source.column_model() == [
         {"name": "Hours", "path": "hours", "type": "hours"}
     ]

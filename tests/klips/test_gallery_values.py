@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from connectors.catalog import get_recipe
+from datasources.modelling import default_columns
 from klips import gallery
 from klips.query import run_klip
 from klips.render import render
@@ -205,3 +206,25 @@ def test_billable_hours_read_yes_and_no(workspace, owner):
 
     trace = pie["figure"]["data"][0]
     assert (list(trace["labels"]), list(trace["values"])) == (["No", "Yes"], [2.0, 6.0])
+
+
+@pytest.mark.parametrize("item", gallery.KLIPS, ids=[k.slug for k in gallery.KLIPS])
+def test_every_gallery_klip_reads_only_its_recipes_first_columns(item):
+    """Before a first refresh with rows a source offers its recipe's default
+    columns, so a gallery Klip can be edited from the start only if they hold
+    every column it reads, join keys included."""
+    per_recipe = [
+        {
+            column.name
+            for column in default_columns(get_recipe("harvest", slug).default_columns)
+        }
+        for slug in item.recipes
+    ]
+    spec = item.spec_for(list(range(1, len(item.recipes) + 1)))
+
+    missing = set(spec.referenced_columns()) - set().union(*per_recipe)
+    if spec.join:
+        missing |= {spec.join.left} - per_recipe[0]
+        missing |= {spec.join.right} - per_recipe[1]
+
+    assert not missing, f"{item.slug} reads {sorted(missing)}"

@@ -21,8 +21,27 @@ class RowFilter:
     """
 
     path: str
-    op: Literal["<", "<=", ">", ">=", "=="]
+    op: Literal["<", "<=", ">", ">=", "==", "!="]
     value: str
+
+
+@dataclass(frozen=True)
+class PerRecord:
+    """A list Harvest answers only below each record of another list, such as an
+    invoice's payments (`/v2/invoices/{id}/payments`): one more request per
+    parent record that passes `parent_filters`. Each child record carries the
+    parent's `parent_fields` under `parent_key`, so its columns can name them."""
+
+    # Path below the API base with {id} for the parent record's id.
+    path: str
+    parent_key: str
+    parent_fields: tuple[str, ...]
+    parent_filters: tuple[RowFilter, ...] = ()
+
+    def applies_to(self, parent_query_url: str, recipe_query_url: str) -> bool:
+        """Only while the Query URL still lists the recipe's parents: a custom URL
+        on another path has no {id}s this path could take."""
+        return _path_of(parent_query_url) == _path_of(recipe_query_url)
 
 
 @dataclass(frozen=True)
@@ -38,6 +57,7 @@ class Recipe:
     # Which Harvest rate limit the requests count against.
     bucket: Bucket = "general"
     row_filters: tuple[RowFilter, ...] = ()
+    per_record: PerRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +90,10 @@ def get_recipe(service_slug: str, recipe_slug: str) -> Recipe | None:
     return service.recipe(recipe_slug) if service else None
 
 
+def _path_of(query_url: str) -> str:
+    return query_url.split("?", 1)[0]
+
+
 def bucket_for(query_url: str) -> Bucket:
     """The rate-limit bucket a Query URL's requests count against."""
-    path = query_url.split("?", 1)[0]
-    return "reports" if path.startswith("/v2/reports/") else "general"
+    return "reports" if _path_of(query_url).startswith("/v2/reports/") else "general"

@@ -10,7 +10,7 @@ from connectors.harvest.client import HarvestClient
 from connectors.harvest.query_urls import normalize_query_url
 from connectors.models import Connection
 from datasources import relative_dates, storage
-from datasources.fetching import Preview, preview, row_filters_for
+from datasources.fetching import Preview, per_record_for, preview, row_filters_for
 from datasources.modelling import parse_columns
 from datasources.models import DataSource, RefreshRun
 from datasources.refresh import lock_lease, queue_refresh
@@ -82,6 +82,7 @@ def preview_source_query(
         connection,
         account_id,
         row_filters_for(service, recipe),
+        per_record_for(service, recipe, query_url),
     )
 
 

@@ -23,6 +23,8 @@ from datasources import mirrors, notifications, schedule, storage
 from datasources.fetching import (
     filtered_pages,
     local_today,
+    per_record_for,
+    per_record_pages,
     resolve_url,
     row_filters_for,
 )
@@ -130,6 +132,12 @@ def _fetch_and_store(source: DataSource, run: RefreshRun) -> DataVersion:
     )
     row_filters = row_filters_for(source.service, source.recipe)
     today = local_today(source.workspace, source.connection)
+    per_record = per_record_for(source.service, source.recipe, source.query_url)
+    if per_record is not None:
+        pages = per_record_pages(client, url, per_record, today)
+        pages = filtered_pages(_renewing_lock(pages, source.pk), row_filters, today)
+        return storage.write_version(source, pages, run)
+
     mirror_query = mirrors.plan_for(url)
     if mirror_query is not None:
         return mirrors.refresh_from_mirror(

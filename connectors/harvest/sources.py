@@ -5,7 +5,7 @@ Query URLs are below the API base and may carry {{relative_date}} placeholders
 yearly report recipes run "year to date" rather than to 31 December.
 """
 
-from connectors.catalog import Recipe, RowFilter, Service
+from connectors.catalog import PerRecord, Recipe, RowFilter, Service
 
 _TIME_ENTRY_COLUMNS = (
     "spent_date",
@@ -348,19 +348,28 @@ BILLING_RECIPES = (
     Recipe(
         slug="payments-this-year",
         name="Payments received (this year)",
-        description="Invoices with a payment date this year: amount paid and when.",
-        # TODO: Harvest lists payments only per invoice (/v2/invoices/{id}/payments);
-        # a true payments source needs a fan-out recipe (one request per invoice),
-        # which the refresh engine does not support yet. Until then paid invoices
-        # stand in, so partial payments of open invoices are missing.
-        query_url="/v2/invoices?state=paid",
+        description="Every payment recorded this year, partial ones included, with "
+        "its invoice and client. One request per invoice.",
+        # Reference: https://help.getharvest.com/api-v2/invoices-api/invoices/invoice-payments/
+        # Harvest lists payments only per invoice. Recording a payment updates its
+        # invoice, so the invoices updated since 31 December (a day's margin for
+        # time zones) hold every payment of this year.
+        query_url="/v2/invoices?updated_since={{end_of_last_year}}T00:00:00Z",
+        per_record=PerRecord(
+            path="/v2/invoices/{id}/payments",
+            parent_key="invoice",
+            parent_fields=("number", "client", "currency", "amount", "state"),
+            # A draft was never sent, so nothing can have been paid on it.
+            parent_filters=(RowFilter("state", "!=", "draft"),),
+        ),
         default_columns=(
-            "number",
-            "client.name",
             "paid_date",
-            "paid_at",
             "amount",
-            "currency",
+            "invoice.number",
+            "invoice.client.name",
+            "invoice.currency",
+            "recorded_by",
+            "notes",
         ),
         refresh_minutes=720,
         row_filters=(RowFilter("paid_date", ">=", "{{start_of_year}}"),),

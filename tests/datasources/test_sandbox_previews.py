@@ -9,7 +9,7 @@ from django.utils import timezone
 from connectors.catalog import services
 from connectors.harvest.client import HarvestClient
 from connectors.models import Connection
-from datasources.fetching import preview, row_filters_for
+from datasources.actions import preview_source_query
 from datasources.relative_dates import resolve, week_start_index
 
 sandbox_server = pytest.importorskip("sandbox.server")
@@ -39,12 +39,6 @@ def sandbox_connection(settings, sandbox, owner, workspace) -> Connection:
         access_token="sandbox-demo-pat",
         accounts=[{"id": SANDBOX_ACCOUNT_ID, "name": "Sandbox", "product": "harvest"}],
     )
-
-
-def preview_source_query(connection, account_id, template, workspace, service, slug):
-    client = HarvestClient(connection, account_id)
-    filters = row_filters_for(service, slug)
-    return preview(client, template, workspace, connection, account_id, filters)
 
 
 def _expected_path(template: str, connection: Connection) -> str:

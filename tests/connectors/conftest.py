@@ -2,7 +2,6 @@
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -14,8 +13,9 @@ from connectors.ratelimit import (
     interactive_limiter,
     shared_limiter,
 )
+from tests.harvest_reference import fixtures_dir
 
-FIXTURES = Path("/work/shared/harvest-api/fixtures")
+FIXTURES = fixtures_dir()
 API = "https://api.harvestapp.com"
 ID = "https://id.getharvest.com"
 CANARY = "canary-7f3e9a1d-token-must-never-leak"

@@ -2,7 +2,6 @@
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -11,8 +10,9 @@ import responses
 from connectors.models import Connection
 from connectors.ratelimit import shared_limiter
 from datasources.models import DataSource
+from tests.harvest_reference import fixtures_dir
 
-FIXTURES = Path("/work/shared/harvest-api/fixtures")
+FIXTURES = fixtures_dir()
 API = "https://api.harvestapp.com"
 ID = "https://id.getharvest.com"
 ACCOUNT_ID = 1122334

@@ -3,31 +3,14 @@ same keys, nesting, JSON types and pagination envelope."""
 
 import http.client
 import json
-import os
-from pathlib import Path
 
 import pytest
 import requests
 
+from tests.harvest_reference import fixtures_dir
 from tests.sandbox.conftest import harvest_headers
 
-
-def _fixture_dir() -> Path:
-    """HARVEST_API_REFERENCE_DIR may name shared/, shared/harvest-api or its fixtures."""
-    configured = os.environ.get("HARVEST_API_REFERENCE_DIR")
-    root = Path(configured) if configured else Path(__file__).resolve().parents[3]
-    candidates = [
-        root,
-        root / "fixtures",
-        root / "harvest-api" / "fixtures",
-        root / "shared" / "harvest-api" / "fixtures",
-    ]
-    return next(
-        (c for c in candidates if (c / "users_me.json").is_file()), candidates[-1]
-    )
-
-
-FIXTURES = _fixture_dir()
+FIXTURES = fixtures_dir()
 pytestmark = pytest.mark.skipif(
     not FIXTURES.is_dir(),
     reason=f"Harvest fixtures not found at {FIXTURES} (set HARVEST_API_REFERENCE_DIR)",

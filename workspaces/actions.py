@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
+from workspaces.events import member_removed
 from workspaces.models import AuditEvent, Invitation, Membership, Workspace
 
 logger = logging.getLogger(__name__)
@@ -259,6 +260,12 @@ def remove_member(membership: Membership, target: Membership) -> None:
     drop_member_shares(target.workspace, target.user)
     target.delete()
     record(target.workspace, membership.user, "member.removed", target.user.email)
+    member_removed.send(
+        sender=Membership,
+        workspace=target.workspace,
+        user=target.user,
+        actor=membership.user,
+    )
     logger.info(
         "member removed workspace=%s user=%s by=%s",
         target.workspace_id,

@@ -11,6 +11,7 @@ verified. Typing another address at sign-up is an ordinary sign-up.
 import logging
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.contrib import messages
 from django.db import transaction
 
 from workspaces import actions
@@ -43,6 +44,12 @@ def remembered_invitation(request, email: str) -> Invitation | None:
     return invitation
 
 
+def user_display(user) -> str:
+    """How allauth names a user ("Signed in as …"): the address they log in with,
+    not the username allauth derived from it."""
+    return user.email or user.get_username()
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)
@@ -63,6 +70,11 @@ class AccountAdapter(DefaultAccountAdapter):
                 request.session[SESSION_KEY] = membership.workspace_id
         if invitation is not None:
             request.session.pop(INVITATION_SESSION_KEY, None)
+            messages.success(
+                request,
+                f"Welcome to {invitation.workspace.name}: you joined as "
+                f"{invitation.get_role_display().lower()}.",
+            )
             logger.info(
                 "signed up through invitation user=%s workspace=%s invitation=%s",
                 user.pk,

@@ -221,3 +221,13 @@ def test_a_member_is_not_invited(owner_client, teammate, workspace):
         "teammate@example.com is already a member of this workspace."
     ]
     assert not Invitation.objects.exists()
+
+
+def test_the_audit_log_shows_each_events_detail(owner_client, workspace):
+    _invite(owner_client, "bea@example.com", "viewer")
+    _invite(owner_client, "bea@example.com", "editor")
+
+    page = owner_client.get("/workspaces/members/").content.decode()
+
+    assert '<div class="muted">role: editor · old_role: viewer</div>' in page
+    assert '<div class="muted">role: viewer</div>' in page

@@ -82,7 +82,8 @@ def test_opening_the_link_again_after_signing_up_lands_in_the_workspace(
 
     assert response.redirect_chain[-1][0] == "/dashboards/"
     assert [str(m) for m in response.context["messages"]] == [
-        "Successfully signed in as bea.",
+        "Welcome to owner@example.com's workspace: you joined as editor.",
+        "Successfully signed in as bea@example.com.",
         "You are a member of owner@example.com's workspace.",
     ]
 

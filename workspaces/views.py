@@ -100,7 +100,7 @@ def _member_in_current_workspace(
     target = get_object_or_404(
         Membership.objects.select_related("user", "workspace"),
         workspace=membership.workspace,
-        user_id=user_id,
+        user__pk=user_id,
     )
     return membership, target
 

@@ -39,6 +39,18 @@ def create_workspace_for(user, name: str = "") -> Workspace:
     return workspace
 
 
+def rename_workspace(membership: Membership, name: str) -> None:
+    _require_admin(membership)
+    workspace = membership.workspace
+    old_name = workspace.name
+    workspace.name = name
+    workspace.save(update_fields=["name"])
+    record(workspace, membership.user, "workspace.renamed", name, old_name=old_name)
+    logger.info(
+        "workspace renamed workspace=%s by=%s", workspace.pk, membership.user_id
+    )
+
+
 def _require_admin(membership: Membership) -> None:
     if membership.role != Membership.Role.ADMIN:
         raise PermissionDenied("Only a workspace admin can manage members.")

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from workspaces import actions
 from workspaces.access import current_membership, membership_for
 from workspaces.accounts import remember_invitation
-from workspaces.forms import InviteForm, RoleForm
+from workspaces.forms import InviteForm, RoleForm, WorkspaceNameForm
 from workspaces.middleware import SESSION_KEY
 from workspaces.models import Invitation, Membership
 
@@ -33,10 +33,31 @@ def members(request):
         ),
         "invitations": pending.select_related("invited_by").order_by("email"),
         "invite_form": InviteForm(),
+        "name_form": WorkspaceNameForm(initial={"name": workspace.name}),
         "role_choices": Membership.Role.choices,
         "audit_events": workspace.audit_events.select_related("actor")[:50],
     }
     return render(request, "workspaces/members.html", ctx)
+
+
+@login_required
+@require_POST
+def rename(request):
+    membership = current_membership(request)
+    form = WorkspaceNameForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Workspace name: {form.errors['name'][0]}")
+        return redirect("workspaces:members")
+
+    try:
+        actions.rename_workspace(membership, form.cleaned_data["name"])
+    except PermissionDenied as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(
+            request, f"The workspace is now called {form.cleaned_data['name']}."
+        )
+    return redirect("workspaces:members")
 
 
 @login_required

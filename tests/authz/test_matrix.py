@@ -391,6 +391,10 @@ MATRIX: dict[str, Row] = {
         {"own": REDIRECTS},
         body=lambda world, variant: {"email": "new@example.com", "role": "editor"},
     ),
+    # Each persona renames the workspace they are in; non-admins are told no.
+    "workspaces:rename": Row(
+        "POST", {"own": REDIRECTS}, body=lambda world, variant: {"name": "Team"}
+    ),
     "workspaces:set_role": Row(
         "POST",
         {

@@ -319,14 +319,16 @@ def rename_connection(connection: Connection, name: str) -> None:
     logger.info("connection renamed connection=%s", connection.pk)
 
 
-def delete_connection(connection: Connection, reason: str = "") -> int:
-    """Delete it; its data sources stay, without a connection. Returns their count."""
+def delete_connection(connection: Connection, actor=None, reason: str = "") -> int:
+    """Delete it; its data sources stay, without a connection. Returns their count.
+
+    actor: who caused it when not the owner (an admin removing them)."""
     orphaned = connection.data_sources.count()
     connection_id = connection.pk
     detail = {"orphaned_sources": orphaned, **({"reason": reason} if reason else {})}
     record(
         connection.workspace,
-        connection.owner,
+        actor or connection.owner,
         "connection.deleted",
         _audit_target(connection),
         **detail,

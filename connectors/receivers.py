@@ -19,7 +19,9 @@ def forget_the_leavers_connections(sender, workspace, user, actor, **kwargs) -> 
     refreshing until someone gives them a connection (as after a delete)."""
     connections = Connection.objects.filter(workspace=workspace, owner=user)
     for connection in connections:
-        delete_connection(connection, reason="owner left the workspace")
+        delete_connection(
+            connection, actor=actor, reason="its owner is no longer a member"
+        )
     logger.info(
         "leaver's connections deleted workspace=%s user=%s count=%s",
         workspace.pk,

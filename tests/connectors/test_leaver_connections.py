@@ -37,9 +37,9 @@ def test_a_removed_members_connections_there_are_deleted(
     deleted = AuditEvent.objects.get(action="connection.deleted")
     assert (deleted.workspace_id, deleted.actor_id, deleted.target, deleted.detail) == (
         workspace.pk,
-        teammate.pk,
+        workspace.membership_set.get(role="admin").user_id,
         f"connection {theirs.pk} “Teammate@Harvest”",
-        {"orphaned_sources": 1, "reason": "owner left the workspace"},
+        {"orphaned_sources": 1, "reason": "its owner is no longer a member"},
     )
 
 
@@ -55,6 +55,8 @@ def test_a_member_who_leaves_loses_only_that_workspaces_connections(
 
     assert not Connection.objects.filter(pk=theirs.pk).exists()
     assert Connection.objects.filter(pk=elsewhere.pk).exists()
+    deleted = AuditEvent.objects.get(action="connection.deleted")
+    assert deleted.actor_id == teammate.pk
 
 
 def test_a_refused_removal_keeps_the_connections(owner_client, owner, workspace):

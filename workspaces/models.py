@@ -49,6 +49,10 @@ class Membership(models.Model):
 class Invitation(models.Model):
     """An e-mailed invitation to join a workspace with a role; single use."""
 
+    # TODO: a pending invitation never expires; only an admin's revoke ends it.
+    # An expiry (say 14 days from sent_at, re-sending extends it) belongs in
+    # workspaces.actions.refusal_of and the team page's pending list.
+
     workspace = models.ForeignKey(
         Workspace, on_delete=models.CASCADE, related_name="invitations"
     )

@@ -201,6 +201,9 @@ def create_connection(
         access_token=token_set.access_token,
         refresh_token=token_set.refresh_token,
         expires_at=token_set.expires_at,
+        # identify() just used the token (on an unsaved probe, so nothing was
+        # recorded); "never" right after connecting would be wrong.
+        last_used_at=timezone.now(),
         **_identity_fields(identity),
     )
     logger.info(
@@ -316,16 +319,19 @@ def rename_connection(connection: Connection, name: str) -> None:
     logger.info("connection renamed connection=%s", connection.pk)
 
 
-def delete_connection(connection: Connection) -> int:
-    """Delete it; its data sources stay, without a connection. Returns their count."""
+def delete_connection(connection: Connection, actor=None, reason: str = "") -> int:
+    """Delete it; its data sources stay, without a connection. Returns their count.
+
+    actor: who caused it when not the owner (an admin removing them)."""
     orphaned = connection.data_sources.count()
     connection_id = connection.pk
+    detail = {"orphaned_sources": orphaned, **({"reason": reason} if reason else {})}
     record(
         connection.workspace,
-        connection.owner,
+        actor or connection.owner,
         "connection.deleted",
         _audit_target(connection),
-        orphaned_sources=orphaned,
+        **detail,
     )
     connection.delete()
     logger.info(

@@ -86,7 +86,8 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
         messages.error(request, error.user_message)
         return redirect(LIST)
 
-    messages.success(request, f"Connected “{connection.name}”.")
+    verb = "Reconnected" if pending.reconnect_id is not None else "Connected"
+    messages.success(request, f"{verb} “{connection.name}”.")
     return redirect(pending.next_path)
 
 

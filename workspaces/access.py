@@ -16,7 +16,9 @@ def membership_for(user, workspace: Workspace | int) -> Membership:
         raise Http404
     membership = (
         Membership.objects.select_related("workspace")
-        .filter(user=user, workspace_id=workspace_id)
+        # Through the pk, so an id out of the database's range is no match
+        # (an `_id` lookup would raise an overflow error: a 500).
+        .filter(user=user, workspace__pk=workspace_id)
         .first()
     )
     if membership is None:

@@ -2,13 +2,16 @@
 
 import logging
 import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 
+from workspaces.events import member_removed
 from workspaces.models import AuditEvent, Invitation, Membership, Workspace
 
 logger = logging.getLogger(__name__)
@@ -36,49 +39,176 @@ def create_workspace_for(user, name: str = "") -> Workspace:
     return workspace
 
 
+def rename_workspace(membership: Membership, name: str) -> None:
+    _require_admin(membership)
+    workspace = membership.workspace
+    old_name = workspace.name
+    workspace.name = name
+    workspace.save(update_fields=["name"])
+    record(workspace, membership.user, "workspace.renamed", name, old_name=old_name)
+    logger.info(
+        "workspace renamed workspace=%s by=%s", workspace.pk, membership.user_id
+    )
+
+
 def _require_admin(membership: Membership) -> None:
     if membership.role != Membership.Role.ADMIN:
         raise PermissionDenied("Only a workspace admin can manage members.")
 
 
-def invite_member(membership: Membership, email: str, role: str) -> Invitation:
-    """Create an invitation and e-mail its link; the admin's membership acts."""
+@dataclass(frozen=True)
+class InviteOutcome:
+    invitation: Invitation
+    resent: bool  # the address had a pending invitation, which went out again
+    old_role: str  # the pending invitation's role before; "" for a new one
+
+
+def invite_member(membership: Membership, email: str, role: str) -> InviteOutcome:
+    """E-mail an invitation link; the admin's membership acts.
+
+    A second invitation to an address that has one pending re-sends that same
+    link (its role updated), so the address never holds two live links.
+    """
     _require_admin(membership)
     workspace = membership.workspace
     email = email.strip().lower()
     if workspace.members.filter(email__iexact=email).exists():
         raise ValidationError(f"{email} is already a member of this workspace.")
 
-    invitation = Invitation.objects.create(
-        workspace=workspace,
-        email=email,
-        role=role,
-        token=secrets.token_urlsafe(32),
-        invited_by=membership.user,
+    try:
+        with transaction.atomic():
+            outcome = _create_or_refresh_invitation(membership, email, role)
+    except IntegrityError:
+        # Another request made the pending one between our read and insert
+        # (a double submit): refresh that one instead.
+        with transaction.atomic():
+            outcome = _create_or_refresh_invitation(membership, email, role)
+
+    _send_invitation(outcome.invitation, membership.user)
+    if outcome.resent:
+        record(
+            workspace,
+            membership.user,
+            "member.invitation_resent",
+            email,
+            role=role,
+            old_role=outcome.old_role,
+        )
+    else:
+        record(workspace, membership.user, "member.invited", email, role=role)
+    logger.info(
+        "invitation sent workspace=%s invitation=%s resent=%s",
+        workspace.pk,
+        outcome.invitation.pk,
+        outcome.resent,
     )
-    link = f"{settings.SITE_URL}/workspaces/invitations/{invitation.token}/"
+    return outcome
+
+
+def _create_or_refresh_invitation(
+    membership: Membership, email: str, role: str
+) -> InviteOutcome:
+    pending = (
+        Invitation.objects.select_for_update()
+        .filter(workspace=membership.workspace, email=email)
+        .filter(accepted_at=None, revoked_at=None)
+        .first()
+    )
+    if pending is None:
+        invitation = Invitation.objects.create(
+            workspace=membership.workspace,
+            email=email,
+            role=role,
+            token=secrets.token_urlsafe(32),
+            invited_by=membership.user,
+        )
+        return InviteOutcome(invitation, resent=False, old_role="")
+
+    old_role = pending.role
+    pending.role = role
+    pending.invited_by = membership.user
+    pending.sent_at = timezone.now()
+    pending.save(update_fields=["role", "invited_by", "sent_at"])
+    return InviteOutcome(pending, resent=True, old_role=old_role)
+
+
+def invitation_link(invitation: Invitation) -> str:
+    return f"{settings.SITE_URL}/workspaces/invitations/{invitation.token}/"
+
+
+def _send_invitation(invitation: Invitation, sender) -> None:
+    workspace = invitation.workspace
     send_mail(
         subject=f"You are invited to {workspace.name} on HarvestDash",
         message=(
-            f"{membership.user.email} invited you to the workspace "
+            f"{sender.email} invited you to the workspace "
             f"“{workspace.name}” as {invitation.get_role_display().lower()}.\n\n"
-            f"Accept: {link}\n"
+            f"Accept: {invitation_link(invitation)}\n"
         ),
         from_email=None,
-        recipient_list=[email],
+        recipient_list=[invitation.email],
     )
-    record(workspace, membership.user, "member.invited", email, role=role)
+
+
+@transaction.atomic
+def revoke_invitation(membership: Membership, invitation_id: int) -> Invitation:
+    """Withdraw a pending invitation; its link then says so instead of joining."""
+    invitation = (
+        Invitation.objects.select_for_update()
+        .filter(pk=invitation_id, workspace=membership.workspace)
+        .first()
+    )
+    if invitation is None:
+        raise Http404
+    _require_admin(membership)
+    if invitation.accepted_at is not None:
+        raise ValidationError(
+            f"{invitation.email} already accepted this invitation; remove the "
+            "member instead."
+        )
+    if invitation.revoked_at is not None:
+        raise ValidationError(f"The invitation of {invitation.email} was revoked.")
+
+    invitation.revoked_at = timezone.now()
+    invitation.revoked_by = membership.user
+    invitation.save(update_fields=["revoked_at", "revoked_by"])
+    record(
+        invitation.workspace,
+        membership.user,
+        "member.invitation_revoked",
+        invitation.email,
+        role=invitation.role,
+    )
     logger.info(
-        "invitation sent workspace=%s invitation=%s", workspace.pk, invitation.pk
+        "invitation revoked workspace=%s invitation=%s by=%s",
+        invitation.workspace_id,
+        invitation.pk,
+        membership.user_id,
     )
     return invitation
+
+
+def refusal_of(invitation: Invitation) -> str:
+    """Why the link cannot be used any more, or "" while it can."""
+    if invitation.revoked_at is not None:
+        return (
+            f"This invitation to {invitation.workspace.name} was withdrawn by the "
+            "workspace's admins. Ask them to invite you again if you still need "
+            "access."
+        )
+    if invitation.accepted_at is not None:
+        return "This invitation has already been used."
+    return ""
 
 
 @transaction.atomic
 def accept_invitation(invitation: Invitation, user) -> Membership:
     """Join the workspace; the link only works for the address it was sent to."""
-    if invitation.accepted_at is not None:
-        raise ValidationError("This invitation has already been used.")
+    # Re-read under a lock: a revoke or another accept may have just landed.
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    refusal = refusal_of(invitation)
+    if refusal:
+        raise ValidationError(refusal)
     if (user.email or "").lower() != invitation.email:
         raise ValidationError(
             f"This invitation was sent to {invitation.email}; sign in with that "
@@ -92,6 +222,12 @@ def accept_invitation(invitation: Invitation, user) -> Membership:
     invitation.save(update_fields=["accepted_at"])
     record(
         invitation.workspace, user, "member.joined", user.email, role=membership.role
+    )
+    logger.info(
+        "invitation accepted workspace=%s invitation=%s user=%s",
+        invitation.workspace_id,
+        invitation.pk,
+        user.pk,
     )
     return membership
 
@@ -136,6 +272,12 @@ def remove_member(membership: Membership, target: Membership) -> None:
     drop_member_shares(target.workspace, target.user)
     target.delete()
     record(target.workspace, membership.user, "member.removed", target.user.email)
+    member_removed.send(
+        sender=Membership,
+        workspace=target.workspace,
+        user=target.user,
+        actor=membership.user,
+    )
     logger.info(
         "member removed workspace=%s user=%s by=%s",
         target.workspace_id,

@@ -1,3 +1,5 @@
+from django.db.models import F
+
 from workspaces.models import Workspace
 
 
@@ -5,9 +7,11 @@ def current_workspace(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"workspace": None, "my_workspaces": []}
+    # The role shows in the switcher: two teams are often named alike.
+    mine = Workspace.objects.filter(membership__user=user).annotate(
+        my_role=F("membership__role")
+    )
     return {
         "workspace": getattr(request, "workspace", None),
-        "my_workspaces": Workspace.objects.filter(membership__user=user).order_by(
-            "name"
-        ),
+        "my_workspaces": mine.order_by("name", "pk"),
     }

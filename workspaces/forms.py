@@ -10,3 +10,7 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class WorkspaceNameForm(forms.Form):
+    name = forms.CharField(max_length=255, strip=True)

@@ -1,3 +1,4 @@
+from workspaces.actions import create_workspace_for
 from workspaces.models import Workspace
 
 SESSION_KEY = "workspace_id"
@@ -22,6 +23,10 @@ class CurrentWorkspaceMiddleware:
         workspace = mine.filter(pk=chosen_id).first() if chosen_id else None
         if workspace is None:
             workspace = mine.order_by("pk").first()
-            if workspace is not None:
-                request.session[SESSION_KEY] = workspace.pk
+        if workspace is None:
+            # Left or removed from their only workspace (someone who joined
+            # through an invitation has no other): start them a new one.
+            workspace = create_workspace_for(request.user)
+        if workspace.pk != chosen_id:
+            request.session[SESSION_KEY] = workspace.pk
         return workspace

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Workspace(models.Model):
@@ -48,6 +49,10 @@ class Membership(models.Model):
 class Invitation(models.Model):
     """An e-mailed invitation to join a workspace with a role; single use."""
 
+    # TODO: a pending invitation never expires; only an admin's revoke ends it.
+    # An expiry (say 14 days from sent_at, re-sending extends it) belongs in
+    # workspaces.actions.refusal_of and the team page's pending list.
+
     workspace = models.ForeignKey(
         Workspace, on_delete=models.CASCADE, related_name="invitations"
     )
@@ -60,10 +65,40 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Inviting a pending address again re-sends the same link and moves this.
+    sent_at = models.DateTimeField(default=timezone.now)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints = [
+            # Two admins inviting the same address at once, or a double submit,
+            # still leave one link to answer.
+            models.UniqueConstraint(
+                fields=["workspace", "email"],
+                condition=models.Q(accepted_at=None, revoked_at=None),
+                name="one_pending_invitation_per_address",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"invitation of {self.email} to {self.workspace}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+    @property
+    def was_resent(self) -> bool:
+        # sent_at and created_at are set a moment apart on the first sending.
+        return (self.sent_at - self.created_at).total_seconds() > 1
 
 
 class AuditEvent(models.Model):

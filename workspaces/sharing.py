@@ -48,7 +48,7 @@ def _label(kind: ShareKind, shared) -> str:
 def _grantee_membership(shared, user_id: int) -> Membership:
     membership = (
         Membership.objects.select_related("user")
-        .filter(workspace_id=shared.workspace_id, user_id=user_id)
+        .filter(workspace_id=shared.workspace_id, user__pk=user_id)
         .first()
     )
     if membership is None:
@@ -104,7 +104,7 @@ def unshare(kind: ShareKind, shared, actor, grantee: str) -> None:
         grantee_id = int(grantee) if str(grantee).isdigit() else None
         found = (
             kind.share_model.objects.select_related("grantee")
-            .filter(**{kind.object_field: shared, "grantee_id": grantee_id})
+            .filter(**{kind.object_field: shared, "grantee__pk": grantee_id})
             .first()
         )
         if found is None:

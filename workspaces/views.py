@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -7,7 +8,8 @@ from django.views.decorators.http import require_POST
 
 from workspaces import actions
 from workspaces.access import current_membership, membership_for
-from workspaces.forms import InviteForm, RoleForm
+from workspaces.accounts import remember_invitation
+from workspaces.forms import InviteForm, RoleForm, WorkspaceNameForm
 from workspaces.middleware import SESSION_KEY
 from workspaces.models import Invitation, Membership
 
@@ -22,18 +24,40 @@ def _error_text(error: ValidationError | PermissionDenied) -> str:
 def members(request):
     membership = current_membership(request)
     workspace = membership.workspace
+    pending = workspace.invitations.filter(accepted_at=None, revoked_at=None)
 
     ctx = {
         "membership": membership,
         "memberships": workspace.membership_set.select_related("user").order_by(
             "user__email"
         ),
-        "invitations": workspace.invitations.filter(accepted_at=None),
+        "invitations": pending.select_related("invited_by").order_by("email"),
         "invite_form": InviteForm(),
+        "name_form": WorkspaceNameForm(initial={"name": workspace.name}),
         "role_choices": Membership.Role.choices,
         "audit_events": workspace.audit_events.select_related("actor")[:50],
     }
     return render(request, "workspaces/members.html", ctx)
+
+
+@login_required
+@require_POST
+def rename(request):
+    membership = current_membership(request)
+    form = WorkspaceNameForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Workspace name: {form.errors['name'][0]}")
+        return redirect("workspaces:members")
+
+    try:
+        actions.rename_workspace(membership, form.cleaned_data["name"])
+    except PermissionDenied as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(
+            request, f"The workspace is now called {form.cleaned_data['name']}."
+        )
+    return redirect("workspaces:members")
 
 
 @login_required
@@ -46,13 +70,47 @@ def invite(request):
         return redirect("workspaces:members")
 
     try:
-        actions.invite_member(
+        outcome = actions.invite_member(
             membership, form.cleaned_data["email"], form.cleaned_data["role"]
         )
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, _error_text(error))
     else:
-        messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+        messages.success(request, _invite_sent_text(outcome))
+    return redirect("workspaces:members")
+
+
+def _invite_sent_text(outcome: actions.InviteOutcome) -> str:
+    invitation = outcome.invitation
+    role = invitation.get_role_display().lower()
+    if not outcome.resent:
+        return f"Invitation sent to {invitation.email} as {role}."
+    changed = (
+        f" (role changed from {Membership.Role(outcome.old_role).label.lower()})"
+        if outcome.old_role != invitation.role
+        else ""
+    )
+    return (
+        f"{invitation.email} already had a pending invitation: it was sent again, "
+        f"as {role}{changed}. The link in the earlier e-mail still works."
+    )
+
+
+@login_required
+@require_POST
+def revoke_invitation(request, invitation_id: int):
+    membership = current_membership(request)
+
+    try:
+        invitation = actions.revoke_invitation(membership, invitation_id)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(
+            request,
+            f"The invitation of {invitation.email} was revoked; its link no "
+            "longer works.",
+        )
     return redirect("workspaces:members")
 
 
@@ -63,7 +121,7 @@ def _member_in_current_workspace(
     target = get_object_or_404(
         Membership.objects.select_related("user", "workspace"),
         workspace=membership.workspace,
-        user_id=user_id,
+        user__pk=user_id,
     )
     return membership, target
 
@@ -103,26 +161,56 @@ def remove(request, user_id: int):
     return redirect("workspaces:members")
 
 
-@login_required
 def accept(request, token: str):
     invitation = (
-        Invitation.objects.select_related("workspace").filter(token=token).first()
+        Invitation.objects.select_related("workspace", "invited_by")
+        .filter(token=token)
+        .first()
     )
     if invitation is None:
         raise Http404
 
+    refusal = actions.refusal_of(invitation)
+    if invitation.revoked_at is not None:
+        return _accept_page(request, invitation, refusal, status=410)
+    if not request.user.is_authenticated:
+        return _accept_signed_out(request, invitation, refusal)
+    if invitation.accepted_at is not None and _is_member(request.user, invitation):
+        # The link again, after joining (or straight after signing up with it).
+        request.session[SESSION_KEY] = invitation.workspace_id
+        messages.info(request, f"You are a member of {invitation.workspace.name}.")
+        return redirect("home")
     if request.method != "POST":
-        return render(request, "workspaces/accept.html", {"invitation": invitation})
+        return _accept_page(request, invitation, refusal)
 
     try:
         membership = actions.accept_invitation(invitation, request.user)
     except ValidationError as error:
-        messages.error(request, _error_text(error))
-        return render(request, "workspaces/accept.html", {"invitation": invitation})
+        return _accept_page(request, invitation, _error_text(error))
 
     request.session[SESSION_KEY] = membership.workspace_id
     messages.success(request, f"Welcome to {membership.workspace.name}.")
     return redirect("home")
+
+
+def _accept_signed_out(request, invitation: Invitation, refusal: str):
+    if request.method == "POST":
+        return redirect_to_login(request.get_full_path())
+    if not refusal:
+        # Signing up from here joins this workspace (workspaces.accounts).
+        remember_invitation(request, invitation)
+    return _accept_page(request, invitation, refusal)
+
+
+def _is_member(user, invitation: Invitation) -> bool:
+    return Membership.objects.filter(
+        workspace_id=invitation.workspace_id, user=user
+    ).exists()
+
+
+def _accept_page(request, invitation: Invitation, refusal: str, status: int = 200):
+    ctx = {"invitation": invitation, "refusal": refusal}
+    return render(request, "workspaces/accept.html", ctx, status=status)
 
 
 @login_required

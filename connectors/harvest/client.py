@@ -31,6 +31,7 @@ from tenacity import (
 
 from connectors.harvest import tokens
 from connectors.harvest.errors import (
+    AccountUnreachable,
     BadRequest,
     Forbidden,
     HarvestError,
@@ -221,6 +222,8 @@ class HarvestClient:
                 self._wait_after_429(answer, path, endpoint, throttled)
                 continue
             if answer.status == 401 and not refreshed:
+                if origin == api_origin():
+                    self._check_account_after_401(endpoint)
                 self._refresh_after_401(endpoint)
                 refreshed = True
                 continue
@@ -322,14 +325,71 @@ class HarvestClient:
         # this worker or any other, waits until the block has passed.
         self.limiter.block(self.connection.access_token, seconds)
 
+    def _check_account_after_401(self, endpoint: str) -> None:
+        """Raise AccountUnreachable when the 401 is about the account, not the token.
+
+        Harvest answers 401 both for a refused token and for an account id the
+        token cannot reach (REFERENCE.md §2.1, §9.1). Harvest ID's accounts
+        endpoint takes no account id: if it accepts the token, the token is
+        fine, and neither a refresh nor "needs reconnecting" would help.
+        """
+        accounts = self._accounts_if_token_accepted()
+        if accounts is None:
+            return
+
+        self._remember_accounts(accounts)
+        reachable = [a for a in accounts if a["product"] == "harvest"]
+        logger.warning(
+            "harvest 401 with an accepted token connection=%s endpoint=%s "
+            "account=%s reachable=%s",
+            self.connection.pk,
+            endpoint,
+            self.account_id,
+            len(reachable),
+        )
+        raise AccountUnreachable(_unreachable_message(self.account_id, reachable))
+
+    def _accounts_if_token_accepted(self) -> list[dict] | None:
+        """The token's accounts from Harvest ID; None if ID refuses it too, or
+        cannot be asked (then the 401 is taken at its word, as before)."""
+        url = id_origin().url_for(ACCOUNTS_PATH)
+        throttled = 0
+        while True:
+            try:
+                answer = self._send_once(url, id_origin(), ACCOUNTS_PATH, ACCOUNTS_PATH)
+            except _Transient as failure:
+                logger.info(
+                    "harvest account check failed connection=%s reason=%s",
+                    self.connection.pk,
+                    failure.reason,
+                )
+                return None
+            if answer.status != 429:
+                break
+            # A throttled check says nothing about the token: wait, ask again.
+            throttled += 1
+            self._wait_after_429(answer, ACCOUNTS_PATH, ACCOUNTS_PATH, throttled)
+
+        if answer.status != 200:
+            return None
+        try:
+            identity = _parse(
+                AccountsAnswer, _json_object(answer, ACCOUNTS_PATH), "the accounts list"
+            )
+        except MalformedResponse:
+            return None
+        return [account.model_dump() for account in identity.accounts]
+
+    def _remember_accounts(self, accounts: list[dict]) -> None:
+        """Keep the row's account list current, so pickers offer what works."""
+        self.connection.accounts = accounts
+        if self.connection.pk is not None:
+            Connection.objects.filter(pk=self.connection.pk).update(accounts=accounts)
+
     def _refresh_after_401(self, endpoint: str) -> None:
         logger.info(
             "harvest 401 connection=%s endpoint=%s", self.connection.pk, endpoint
         )
-        # TODO: Harvest also answers 401 for an account id the token cannot
-        # reach (REFERENCE.md §9.1), so a PAT used with a stale account id is
-        # marked "needs reconnect". Telling the two apart needs a probe of the
-        # accounts endpoint first; drop this note once that probe exists.
         if self.connection.pk is None:
             # A connection being created (OAuth callback, PAT form): nothing to
             # refresh or mark, the user simply has to try again.
@@ -357,6 +417,27 @@ class HarvestClient:
 
 
 # Parsing at the edge ---------------------------------------------------------
+
+
+def _unreachable_message(account_id: int | None, reachable: list[dict]) -> str:
+    if not reachable:
+        return (
+            "This connection's Harvest login works, but it reaches no Harvest "
+            f"account any more (account {account_id} refused it). Reconnect with "
+            "a Harvest login that belongs to the account."
+        )
+    names = ", ".join(f"{a['name']} ({a['id']})" for a in reachable)
+    if any(a["id"] == account_id for a in reachable):
+        return (
+            f"Harvest refused account {account_id} although this connection's "
+            "login belongs to it; this is usually brief. Try again in a few "
+            "minutes."
+        )
+    return (
+        "This connection's Harvest login works, but it cannot reach Harvest "
+        f"account {account_id}; it reaches {names}. Use one of those accounts, "
+        f"or a connection whose Harvest login belongs to account {account_id}."
+    )
 
 
 def _raise_for_status(answer: _Answer, endpoint: str) -> None:

@@ -23,6 +23,19 @@ class TokenInvalid(HarvestError):
     )
 
 
+class AccountUnreachable(HarvestError):
+    """The token is fine (Harvest ID accepts it) but the API refused the account.
+
+    Harvest answers 401 for an account id the token cannot reach, exactly as
+    for an expired token; this one is not a reason to reconnect.
+    """
+
+    default_message = (
+        "This connection's Harvest login works, but it cannot reach the Harvest "
+        "account this data source reads."
+    )
+
+
 class Throttled(HarvestError):
     default_message = "Harvest's rate limit was reached; try again in a few minutes."
 

@@ -149,7 +149,21 @@ def invitation_token(world, variant):
         token=f"invitation-{variant}",
         invited_by=estate.dashboard.owner,
     )
+    if variant == "revoked":
+        invitation.revoked_at = invitation.created_at
+        invitation.save(update_fields=["revoked_at"])
     return {"token": invitation.token}
+
+
+def invitation_id(world, variant):
+    estate = _estate(world, variant)
+    invitation = Invitation.objects.create(
+        workspace=estate.workspace,
+        email="invited@example.com",
+        token=f"invitation-{variant}",
+        invited_by=estate.dashboard.owner,
+    )
+    return {"invitation_id": invitation.pk}
 
 
 def api_token_id(world, variant):
@@ -377,6 +391,10 @@ MATRIX: dict[str, Row] = {
         {"own": REDIRECTS},
         body=lambda world, variant: {"email": "new@example.com", "role": "editor"},
     ),
+    # Each persona renames the workspace they are in; non-admins are told no.
+    "workspaces:rename": Row(
+        "POST", {"own": REDIRECTS}, body=lambda world, variant: {"name": "Team"}
+    ),
     "workspaces:set_role": Row(
         "POST",
         {
@@ -394,9 +412,27 @@ MATRIX: dict[str, Row] = {
         },
         member_id,
     ),
-    # The invitation's token is the key; accepting checks the e-mail address.
+    # Only admins revoke (others are told no after a redirect); an invitation of
+    # another workspace is a 404 like any id that does not exist.
+    "workspaces:revoke_invitation": Row(
+        "POST",
+        {
+            "own": "302 302 302 302 404 L 302 L",
+            "foreign": FOREIGN.replace("200", "302"),
+        },
+        invitation_id,
+    ),
+    # The invitation's token is the key, also signed out (the page offers
+    # sign-up and log-in); accepting checks the e-mail address; a revoked
+    # invitation answers 410 Gone with the reason.
     "workspaces:accept": Row(
-        "GET", {"own": SIGNED_IN, "foreign": SIGNED_IN}, invitation_token
+        "GET",
+        {
+            "own": ALL_200,
+            "foreign": ALL_200,
+            "revoked": "410 410 410 410 410 410 410 410",
+        },
+        invitation_token,
     ),
     "workspaces:switch": Row(
         "POST",

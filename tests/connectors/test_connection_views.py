@@ -80,6 +80,8 @@ def test_a_personal_token_is_checked_against_the_accounts_endpoint(owner_client,
     assert connection.access_token == CANARY
     assert connection.name.startswith("Dana Reyes@Harvest 20")
     assert responses.calls[1].request.headers["Harvest-Account-Id"] == "1122334"
+    # The token was just used to find out whose it is.
+    assert abs((connection.last_used_at - connection.created_at).total_seconds()) < 1
 
 
 @responses.activate

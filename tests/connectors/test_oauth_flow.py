@@ -225,9 +225,12 @@ def test_reconnect_restores_the_same_connection(
         reverse("connectors:connection_reconnect", args=[connection.pk])
     )
 
-    owner_client.get(callback_path(consent(response["Location"])))
+    landed = owner_client.get(callback_path(consent(response["Location"])), follow=True)
 
     connection.refresh_from_db()
+    assert [str(m) for m in landed.context["messages"]] == [
+        f"Reconnected “{connection.name}”."
+    ]
     assert Connection.objects.count() == 1
     assert connection.status == Connection.Status.OK
     assert connection.harvest_user_name == "Maya Okafor"

@@ -115,3 +115,57 @@ def test_it_switches_only_to_workspaces_the_user_belongs_to(
     response = client.post("/workspaces/switch/", {"workspace": foreign.pk})
     assert response.status_code == 404
     assert client.session["workspace_id"] == own.pk
+
+
+def test_an_admin_renames_the_workspace_and_the_switcher_shows_it(
+    owner_client, teammate, workspace
+):
+    response = owner_client.post(
+        "/workspaces/members/rename/", {"name": "  Larkspur Studio  "}, follow=True
+    )
+
+    workspace.refresh_from_db()
+    assert workspace.name == "Larkspur Studio"
+    assert [str(m) for m in response.context["messages"]] == [
+        "The workspace is now called Larkspur Studio."
+    ]
+    event = AuditEvent.objects.get(action="workspace.renamed")
+    assert (event.target, event.detail) == (
+        "Larkspur Studio",
+        {"old_name": "owner@example.com's workspace"},
+    )
+
+
+def test_only_admins_rename_the_workspace(teammate_client, workspace):
+    response = teammate_client.post(
+        "/workspaces/members/rename/", {"name": "Mine now"}, follow=True
+    )
+
+    workspace.refresh_from_db()
+    assert workspace.name == "owner@example.com's workspace"
+    assert [str(m) for m in response.context["messages"]] == [
+        "Only a workspace admin can manage members."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("", "This field is required."),
+        ("   ", "This field is required."),
+        ("x" * 256, "Ensure this value has at most 255 characters (it has 256)."),
+        ("nul\x00name", "Null characters are not allowed."),
+    ],
+)
+def test_a_bad_workspace_name_is_refused_with_a_message(
+    owner_client, workspace, name, reason
+):
+    response = owner_client.post(
+        "/workspaces/members/rename/", {"name": name}, follow=True
+    )
+
+    workspace.refresh_from_db()
+    assert workspace.name == "owner@example.com's workspace"
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Workspace name: {reason}"
+    ]

@@ -256,6 +256,23 @@ def change_role(membership: Membership, target: Membership, role: str) -> None:
     )
 
 
+def _heir_of(target: Membership, remover: Membership):
+    """Who takes over a leaving member's sources and dashboards: the admin who
+    removes them, or the longest-standing other admin when they leave."""
+    if remover.user_id != target.user_id:
+        return remover.user
+    return (
+        Membership.objects.filter(
+            workspace=target.workspace, role=Membership.Role.ADMIN
+        )
+        .exclude(user_id=target.user_id)
+        .select_related("user")
+        .order_by("pk")
+        .first()
+        .user
+    )
+
+
 @transaction.atomic
 def remove_member(membership: Membership, target: Membership) -> None:
     """An admin removes someone, or a member leaves (target is themselves)."""
@@ -267,9 +284,11 @@ def remove_member(membership: Membership, target: Membership) -> None:
         )
 
     # Imported here: workspaces.sharing records through this module.
-    from workspaces.sharing import drop_member_shares
+    from workspaces.sharing import drop_member_shares, hand_over_owned
 
     drop_member_shares(target.workspace, target.user)
+    heir = _heir_of(target, membership)
+    hand_over_owned(target.workspace, target.user, heir, membership.user)
     target.delete()
     record(target.workspace, membership.user, "member.removed", target.user.email)
     member_removed.send(

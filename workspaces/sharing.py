@@ -122,6 +122,38 @@ def unshare(kind: ShareKind, shared, actor, grantee: str) -> None:
     logger.info("%s unshared id=%s grantee=%s", kind.noun, shared.pk, grantee)
 
 
+def hand_over_owned(workspace: Workspace, leaver, heir, actor) -> int:
+    """Everything shareable a leaving member owned in a workspace goes to `heir`,
+    so nothing stays there that nobody may edit, share or delete. Shares given
+    on it stay; the heir's own share on it is dropped (the owner needs none)."""
+    handed = 0
+    for kind in _KINDS:
+        owned_model = kind.share_model._meta.get_field(kind.object_field).related_model
+        for owned in owned_model.objects.filter(workspace=workspace, owner=leaver):
+            owned.owner = heir
+            owned.save(update_fields=["owner"])
+            kind.share_model.objects.filter(
+                **{kind.object_field: owned, "grantee": heir}
+            ).delete()
+            record(
+                workspace,
+                actor,
+                f"{kind.noun}.handed_over",
+                _label(kind, owned),
+                owner=heir.email,
+                previous_owner=leaver.email,
+            )
+            handed += 1
+    logger.info(
+        "leaver's objects handed over workspace=%s user=%s heir=%s count=%s",
+        workspace.pk,
+        leaver.pk,
+        heir.pk,
+        handed,
+    )
+    return handed
+
+
 def shares_of(shared) -> list:
     return list(shared.shares.select_related("grantee").order_by("grantee__email"))
 

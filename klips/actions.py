@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from datasources.access import visible_sources
 from datasources.models import DataSource
+from klips.access import visible_dashboards
 from klips.dashboard_filters import DashboardFilters
 from klips.models import Dashboard, Klip
 from klips.query import (
@@ -50,11 +51,13 @@ def create_dashboard(workspace: Workspace, owner, name: str, shared: bool = Fals
     return dashboard
 
 
-def ensure_first_dashboard(workspace: Workspace, owner) -> Dashboard | None:
-    """A user with no dashboard of their own gets one to start from."""
-    if Dashboard.objects.filter(workspace=workspace, owner=owner).exists():
+def ensure_first_dashboard(membership: Membership) -> Dashboard | None:
+    """A member who sees no dashboard at all gets one of their own to start from;
+    one who joins a team with shared dashboards starts from those instead of a
+    second, empty "My dashboard"."""
+    if visible_dashboards(membership).exists():
         return None
-    return create_dashboard(workspace, owner, FIRST_DASHBOARD_NAME)
+    return create_dashboard(membership.workspace, membership.user, FIRST_DASHBOARD_NAME)
 
 
 def delete_dashboard(dashboard: Dashboard) -> None:

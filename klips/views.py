@@ -41,7 +41,7 @@ def _time_zone(request: HttpRequest) -> str:
 def dashboard_list(request: HttpRequest) -> HttpResponse:
     membership = current_membership(request)
     if membership.can_edit:
-        actions.ensure_first_dashboard(membership.workspace, request.user)
+        actions.ensure_first_dashboard(membership)
 
     dashboards = dashboards_for(request).select_related("owner")
     mine = [d for d in dashboards if d.owner_id == request.user.pk]

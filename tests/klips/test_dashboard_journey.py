@@ -17,6 +17,28 @@ def test_it_creates_a_first_dashboard_on_first_visit(owner_client, owner):
     assert Dashboard.objects.filter(owner=owner).count() == 1
 
 
+def test_a_teammate_joining_shared_dashboards_starts_from_those(
+    client, owner, teammate, workspace
+):
+    make_dashboard(workspace, owner, name="Agency overview", shared=True)
+    private = make_dashboard(workspace, owner, name="Owner's drafts")
+    client.force_login(teammate)
+
+    response = client.get(reverse("klips:dashboard_list"))
+
+    assert response.status_code == 200
+    assert not Dashboard.objects.filter(owner=teammate).exists()
+    assert b"Agency overview" in response.content
+    assert private.name.encode() not in response.content
+
+    # Once nothing is shared with them any more, they get one to start from.
+    Dashboard.objects.filter(name="Agency overview").delete()
+    client.get(reverse("klips:dashboard_list"))
+    assert list(
+        Dashboard.objects.filter(owner=teammate).values_list("name", flat=True)
+    ) == ["My dashboard"]
+
+
 def test_it_creates_renames_and_deletes_a_dashboard(owner_client, owner):
     response = owner_client.post(reverse("klips:dashboard_create"), {"name": "Billing"})
     dashboard = Dashboard.objects.get(owner=owner, name="Billing")

@@ -63,7 +63,7 @@ def test_the_detail_page_shows_staleness_and_runs(owner_client, source, harvest)
     assert (
         f"Stale since {timezone.localtime(source.stale_since):%Y-%m-%d %H:%M}" in text
     )
-    assert "because Your Harvest role cannot read /v2/time_entries." in text
+    assert "UTC because: Your Harvest role cannot read /v2/time_entries." in text
     assert "Succeeded" in text and "Failed" in text
     assert "entry 1" in text  # the stored row of the previous version
     assert "Every hour" in text

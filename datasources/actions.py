@@ -153,21 +153,31 @@ def create_source(
 
 
 @transaction.atomic
-def assign_connection(source: DataSource, connection: Connection) -> DataSource:
-    """Point a source at another connection (its own was deleted or replaced) and
-    make it due at once; the connection must reach the source's Harvest account."""
+def assign_connection(
+    source: DataSource, connection: Connection, account_id: int | None = None
+) -> DataSource:
+    """Point a source at another connection (its own was deleted or replaced) or
+    Harvest account, and make it due at once; the connection must reach the
+    account. The stored data stays until the next refresh replaces it."""
+    account_id = source.account_id if account_id is None else account_id
     account_ids = {account["id"] for account in connection.harvest_accounts()}
-    if source.account_id not in account_ids:
+    if account_id not in account_ids:
         raise ValueError(
-            f"“{connection.name}” does not reach Harvest account {source.account_id}."
+            f"“{connection.name}” does not reach Harvest account {account_id}."
         )
 
     source.connection = connection
+    source.account_id = account_id
     source.failure_count = 0
     source.next_run_at = timezone.now()
-    source.save(update_fields=["connection", "failure_count", "next_run_at"])
+    source.save(
+        update_fields=["connection", "account_id", "failure_count", "next_run_at"]
+    )
     logger.info(
-        "source connection set source=%s connection=%s", source.pk, connection.pk
+        "source connection set source=%s connection=%s account=%s",
+        source.pk,
+        connection.pk,
+        account_id,
     )
     return source
 

@@ -389,6 +389,19 @@ def source_resume(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("datasources:source_detail", pk=source.pk)
 
 
+def _account_choices(connections, current_id: int) -> list[tuple[int, str]]:
+    """Every Harvest account the user's connections reach, the current one too."""
+    names = {
+        account["id"]: account["name"]
+        for connection in connections
+        for account in connection.harvest_accounts()
+    }
+    names.setdefault(current_id, "the account it reads now")
+    return [
+        (account_id, f"{name} ({account_id})") for account_id, name in names.items()
+    ]
+
+
 @login_required
 def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_source(request, pk, edit=True)
@@ -406,6 +419,15 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
             required=False,
             label="Connection",
             empty_label="— none (refreshes stopped) —",
+        )
+        form.fields["account"] = django_forms.TypedChoiceField(
+            coerce=int,
+            choices=_account_choices(connections_for(request), source.account_id),
+            initial=source.account_id,
+            required=False,
+            empty_value=None,
+            label="Harvest account",
+            help_text="The connection must reach it; the next refresh reads it.",
         )
     else:
         # Sharing stays with the owner (and its audit log with datasources/sharing.py).
@@ -426,8 +448,12 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 columns=columns_from_formset(formset),
             )
             chosen = form.cleaned_data.get("connection")
-            if chosen is not None and chosen.pk != source.connection_id:
-                actions.assign_connection(source, chosen)
+            account_id = form.cleaned_data.get("account") or source.account_id
+            if chosen is not None and (chosen.pk, account_id) != (
+                source.connection_id,
+                source.account_id,
+            ):
+                actions.assign_connection(source, chosen, account_id)
         except ValueError as error:
             messages.error(request, str(error))
         else:

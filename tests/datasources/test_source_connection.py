@@ -82,3 +82,36 @@ def test_it_refuses_a_connection_that_does_not_reach_the_account(
     source.refresh_from_db()
     assert source.connection is None
     assert "does not reach Harvest account 4411001" in page.content.decode()
+
+
+def test_it_moves_the_source_to_another_account_of_its_connection(
+    owner_client, owner, workspace
+):
+    source = _orphan(workspace, owner)
+    login = _connection(workspace, owner, "Two accounts", 4411001)
+    login.accounts.append({"id": 7700001, "name": "Studio", "product": "harvest"})
+    login.accounts.append({"id": 8800001, "name": "Plans", "product": "forecast"})
+    login.save()
+    source.connection = login
+    source.save()
+
+    form = owner_client.get(reverse("datasources:source_edit", args=[source.pk]))
+    owner_client.post(
+        reverse("datasources:source_edit", args=[source.pk]),
+        {**_edit_form(source, login), "account": "7700001"},
+    )
+    refused = owner_client.post(
+        reverse("datasources:source_edit", args=[source.pk]),
+        {**_edit_form(source, login), "account": "8800001"},
+    )
+
+    source.refresh_from_db()
+    assert [
+        (value, label)
+        for value, label in form.context["form"].fields["account"].choices
+    ] == [(4411001, "Agency (4411001)"), (7700001, "Studio (7700001)")]
+    assert (source.connection, source.account_id) == (login, 7700001)
+    assert source.next_run_at is not None
+    assert "Select a valid choice. 8800001 is not one of the available choices." in (
+        refused.content.decode()
+    )

@@ -150,6 +150,8 @@ def test_a_source_whose_first_refresh_had_no_rows_offers_its_recipe_columns(
         {"name": "Rounded hours", "type": "hours"},
         {"name": "Billable", "type": "boolean"},
         {"name": "Notes", "type": "text"},
+        {"name": "User id", "type": "integer"},
+        {"name": "Project id", "type": "integer"},
     ]
     assert finished.status_code == 200
     assert (finished.json()["reason"], finished.json()["empty"]) == (

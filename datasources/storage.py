@@ -186,6 +186,11 @@ class Spool:
         self.bytes = 0
 
     def write(self, records: list[dict]) -> None:
+        self.append(records)
+        self.seal_if_full()
+
+    def append(self, records: list[dict]) -> None:
+        """Flattens records into the current NDJSON part."""
         self.refuse_beyond_limits(len(records))
         lines = []
         for record in records:
@@ -202,6 +207,11 @@ class Spool:
             self.bytes += len(chunk)
         self.rows += len(records)
         self.part_rows += len(records)
+
+    def seal_if_full(self) -> None:
+        """Turns the current part into Parquet once it holds PART_ROWS records.
+        Apart from append() so that a caller can let go of its page first: a
+        seal is the walk's memory peak."""
         if self.part_rows >= self.PART_ROWS:
             self._seal_part()
             self.path = self.folder / f"{self.stem}-{len(self.parts)}.ndjson"
@@ -338,7 +348,10 @@ class SpoolWriter:
             if self.error is not None:
                 continue  # keep taking pages so write() never blocks for ever
             try:
-                self.spool.write(records)
+                self.spool.append(records)
+                # The page (~10 MB of objects) is not held through the seal.
+                records = None
+                self.spool.seal_if_full()
             except Exception as error:  # handed to the fetching thread
                 self.error = error
 

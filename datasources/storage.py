@@ -322,6 +322,14 @@ class SpoolWriter:
     error in the thread is raised by the next write() or by close().
     """
 
+    # TODO: the two threads share one GIL: the fetching thread's orjson parse
+    # (~45% of its busy time, py-spy) and this thread's flattening (~half of its)
+    # cannot run at once, so a page costs 65-125 ms of the shared two cores and
+    # a 1M refresh measured 1.03-1.14 x its bound over six runs (load 0.6-5),
+    # meeting <= 1.053 only when the machine is quiet. Handing DuckDB the raw
+    # answer bytes (read_json over the page, nested objects flattened in SQL)
+    # would take both off the GIL; it changes how columns are named and typed,
+    # so it needs the storage tests' exact-type cases first.
     def __init__(self, spool: Spool) -> None:
         self.spool = spool
         self.rows = 0

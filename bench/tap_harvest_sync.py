@@ -32,6 +32,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+import orjson  # noqa: E402
+
 from sandbox.data import Dataset  # noqa: E402
 from sandbox.server import RunningSandbox, run_in_thread  # noqa: E402
 
@@ -154,13 +156,27 @@ def _select_all(catalog: dict) -> dict:
     return catalog
 
 
-def _run(python: Path, sb: RunningSandbox, workdir: Path, *args: str) -> tuple:
+@dataclass
+class TapTarget:
+    """Where the tap runs: the sandbox's two bases and a fresh config per run."""
+
+    id_base: str
+    api_base: str
+    config: Callable[[], dict]
+
+
+def _target(sb: RunningSandbox) -> TapTarget:
+    return TapTarget(sb.id_base, sb.api_base, lambda: _config(sb))
+
+
+def _run(python: Path, sb: RunningSandbox | TapTarget, workdir: Path, *args: str):
+    target = sb if isinstance(sb, TapTarget) else _target(sb)
     config_path = workdir / f"config-{time.monotonic_ns()}.json"
-    config_path.write_text(json.dumps(_config(sb)))
+    config_path.write_text(json.dumps(target.config()))
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "SANDBOX_ID_BASE": sb.id_base,
-        "SANDBOX_API_BASE": sb.api_base,
+        "SANDBOX_ID_BASE": target.id_base,
+        "SANDBOX_API_BASE": target.api_base,
     }
     out_path = workdir / f"out-{time.monotonic_ns()}.jsonl"
     started = time.perf_counter()
@@ -215,6 +231,42 @@ def sync_every_stream(
             sb.requests[first_logged:], "/api/v2/time_entries", finished_at
         ),
     )
+
+
+@dataclass
+class TapStream:
+    records: int
+    started_at: float  # time.time() when the tap was started
+    finished_at: float  # and when it exited
+
+
+def sync_one_stream(
+    python: Path, target: TapTarget, workdir: Path, stream: str
+) -> TapStream:
+    """Discover, select only `stream`, sync it; count its RECORD messages."""
+    catalog_out, _, _ = _run(python, target, workdir, "--discover")
+    catalog = json.loads(catalog_out.read_text())
+    # Every stream stays in the catalog (the tap looks its children up there),
+    # only `stream` is selected.
+    for entry in catalog["streams"]:
+        for metadata in entry["metadata"]:
+            if metadata["breadcrumb"] == []:
+                metadata["metadata"]["selected"] = entry["stream"] == stream
+    catalog_path = workdir / "catalog.json"
+    catalog_path.write_text(json.dumps(catalog))
+
+    started_at = time.time()
+    out_path, _seconds, _stderr = _run(
+        python, target, workdir, "--catalog", str(catalog_path)
+    )
+    finished_at = time.time()
+    records = 0
+    with out_path.open("rb") as lines:
+        for line in lines:
+            message = orjson.loads(line)
+            records += message["type"] == "RECORD" and message["stream"] == stream
+    out_path.unlink()
+    return TapStream(records, started_at, finished_at)
 
 
 def _stream_seconds(logged: list, path: str, finished_at: float) -> float:

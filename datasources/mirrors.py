@@ -3,8 +3,12 @@
 A mirror is one Parquet file per (connection, account, collection) holding the
 collection's records flattened like a version, plus a Mirror row with the
 watermark. A sync asks Harvest only for records updated since the watermark
-minus an overlap, and for running timers, whose hours grow without a new
-`updated_at`. The watermark is when the last good sync started, by our clock,
+minus an overlap, then for running timers, whose hours grow without a new
+`updated_at`, but only when the mirror holds a running timer that this answer
+did not bring: starting or stopping a timer is a write that moves its
+`updated_at` (the sandbox's stop and restart do; for Harvest it is presumed, as
+for every edit), so a timer started or stopped since the last sync is in the
+answer already, and a mirror without running timers costs one request. The watermark is when the last good sync started, by our clock,
 not the newest `updated_at` seen: Harvest stamps a batch alike (an invoice marks
 all its entries), and an overlap behind the newest stamp would fetch that batch
 again on every sync; behind our start it only covers clock skew and the
@@ -236,16 +240,35 @@ def _harvest_stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def sync_urls(mirror: Mirror, full: bool) -> list[str]:
-    """What a sync asks Harvest for: everything, or changes plus running timers."""
+def changes_url(mirror: Mirror, full: bool) -> str:
+    """What a sync asks Harvest for first: everything, or what changed."""
     path = f"/v2/{mirror.collection}"
     if full:
-        return [path]
+        return path
     since = _harvest_stamp(mirror.watermark - OVERLAP)
-    urls = [f"{path}?{urlencode({'updated_since': since})}"]
-    if COLLECTIONS[mirror.collection].has_running_timers:
-        urls.append(f"{path}?is_running=true")
-    return urls
+    return f"{path}?{urlencode({'updated_since': since})}"
+
+
+def running_timers_url(mirror: Mirror) -> str:
+    return f"/v2/{mirror.collection}?is_running=true"
+
+
+def _running_ids(mirror: Mirror) -> set[int]:
+    """Ids of the mirror's records whose timer was running when last fetched."""
+    path = str(storage.local_file(mirror.file_name))
+    connection = storage.duckdb_connection(MIRROR_MEMORY)
+    try:
+        if "is_running" not in _columns_of(
+            connection, "read_parquet($old)", {"old": path}
+        ):
+            return set()
+        rows = connection.execute(
+            "SELECT id FROM read_parquet($old) WHERE TRY_CAST(is_running AS BOOLEAN)",
+            {"old": path},
+        ).fetchall()
+    finally:
+        connection.close()
+    return {row[0] for row in rows}
 
 
 @dataclass
@@ -253,27 +276,67 @@ class _Fetched:
     rows: int = 0
     pages: int = 0
     requests: int = 0
+    running_timers_fetched: bool = False
 
 
 def _fetch_into(
     spool: storage.SpoolWriter,
     client: HarvestClient,
-    urls: list[str],
+    url: str,
+    fetched: _Fetched,
     run: RefreshRun | None,
     on_page: Callable[[], None],
     mirror_id: int,
-) -> _Fetched:
-    fetched = _Fetched()
-    for url in urls:
-        pages_before = fetched.pages
-        for page in client.iter_pages(url):
-            spool.write(page.records)
-            fetched.pages += 1
-            fetched.requests += page.requests
-            _renew(mirror_id)
-            on_page()
-            _record_progress(run, page, pages_before, spool.rows)
+    not_in_answer: set[int] | None = None,
+) -> None:
+    """Spools every page of `url`; removes the ids that came from `not_in_answer`."""
+    pages_before = fetched.pages
+    for page in client.iter_pages(url):
+        spool.write(page.records)
+        if not_in_answer:
+            not_in_answer.difference_update(r.get("id") for r in page.records)
+        fetched.pages += 1
+        fetched.requests += page.requests
+        _renew(mirror_id)
+        on_page()
+        _record_progress(run, page, pages_before, spool.rows)
     fetched.rows = spool.rows
+
+
+def _fetch_sync(
+    spool: storage.SpoolWriter,
+    client: HarvestClient,
+    mirror: Mirror,
+    full: bool,
+    run: RefreshRun | None,
+    on_page: Callable[[], None],
+) -> _Fetched:
+    """The changes (or everything), then running timers if the mirror holds one
+    whose hours this answer did not bring up to date."""
+    fetched = _Fetched()
+    timers = not full and COLLECTIONS[mirror.collection].has_running_timers
+    stale_timers = _running_ids(mirror) if timers else set()
+    _fetch_into(
+        spool,
+        client,
+        changes_url(mirror, full),
+        fetched,
+        run,
+        on_page,
+        mirror.pk,
+        stale_timers,
+    )
+    if stale_timers:
+        fetched.running_timers_fetched = True
+        _fetch_into(
+            spool,
+            client,
+            running_timers_url(mirror),
+            fetched,
+            run,
+            on_page,
+            mirror.pk,
+        )
     return fetched
 
 
@@ -301,10 +364,16 @@ def _delta_query(connection, params: dict, spool: storage.Spool, schema: dict) -
     params.update(spool_params)
     # Only fixed text is formatted into these queries: column names go through
     # _quoted(), values are always parameters.
-    repeated = connection.execute(
-        f"SELECT count(*) - count(DISTINCT id) FROM ({records})",  # noqa: S608
-        spool_params,
-    ).fetchone()[0]
+    # Counted in a session of its own: the distinct ids of a million records
+    # (~30 MB) are freed before the copy that follows, not held under it.
+    counting = storage.duckdb_connection(MIRROR_MEMORY)
+    try:
+        repeated = counting.execute(
+            f"SELECT count(*) - count(DISTINCT id) FROM ({records})",  # noqa: S608
+            spool_params,
+        ).fetchone()[0]
+    finally:
+        counting.close()
     if not repeated:
         return records
     connection.execute(f"SET memory_limit = '{DEDUPLICATE_MEMORY}'")
@@ -396,17 +465,16 @@ def sync(
         spool = storage.Spool(Path(folder) / "delta.ndjson")
         writer = storage.SpoolWriter(spool)
         try:
-            fetched = _fetch_into(
-                writer, client, sync_urls(mirror, full), run, on_page, mirror.pk
-            )
+            fetched = _fetch_sync(writer, client, mirror, full, run, on_page)
         finally:
             writer.close()
         logger.info(
-            "mirror fetched mirror=%s full=%s pages=%s rows=%s",
+            "mirror fetched mirror=%s full=%s pages=%s rows=%s running_timers=%s",
             mirror.pk,
             full,
             fetched.pages,
             fetched.rows,
+            fetched.running_timers_fetched,
         )
 
         new_file = ""

@@ -106,8 +106,10 @@ def scratch_dir() -> Path:
 STORAGE_MEMORY = "128MB"
 # Parquet row groups of this many rows: the writer buffers a whole group per
 # column before compressing it, so 122,880 (DuckDB's default) wide rows cost
-# ~70 MB more than this, for no measurable difference in read speed here.
-ROW_GROUP_ROWS = 20_000
+# ~70 MB more than 20,000, for no measurable difference in read speed here, and
+# 10,000 another ~15 MB less than 20,000 (a 1M mirror's final copy: +81 MB
+# against +97 MB at its peak).
+ROW_GROUP_ROWS = 10_000
 PARQUET_OPTIONS = f"FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS}"
 # A spool part is sealed while the walk holds pages in memory, and read only
 # once, by the final copy: smaller groups there (-8 MB per seal, measured).
@@ -186,6 +188,11 @@ class Spool:
         self.bytes = 0
 
     def write(self, records: list[dict]) -> None:
+        self.append(records)
+        self.seal_if_full()
+
+    def append(self, records: list[dict]) -> None:
+        """Flattens records into the current NDJSON part."""
         self.refuse_beyond_limits(len(records))
         lines = []
         for record in records:
@@ -202,6 +209,11 @@ class Spool:
             self.bytes += len(chunk)
         self.rows += len(records)
         self.part_rows += len(records)
+
+    def seal_if_full(self) -> None:
+        """Turns the current part into Parquet once it holds PART_ROWS records.
+        Apart from append() so that a caller can let go of its page first: a
+        seal is the walk's memory peak."""
         if self.part_rows >= self.PART_ROWS:
             self._seal_part()
             self.path = self.folder / f"{self.stem}-{len(self.parts)}.ndjson"
@@ -310,6 +322,14 @@ class SpoolWriter:
     error in the thread is raised by the next write() or by close().
     """
 
+    # TODO: the two threads share one GIL: the fetching thread's orjson parse
+    # (~45% of its busy time, py-spy) and this thread's flattening (~half of its)
+    # cannot run at once, so a page costs 65-125 ms of the shared two cores and
+    # a 1M refresh measured 1.03-1.14 x its bound over six runs (load 0.6-5),
+    # meeting <= 1.053 only when the machine is quiet. Handing DuckDB the raw
+    # answer bytes (read_json over the page, nested objects flattened in SQL)
+    # would take both off the GIL; it changes how columns are named and typed,
+    # so it needs the storage tests' exact-type cases first.
     def __init__(self, spool: Spool) -> None:
         self.spool = spool
         self.rows = 0
@@ -338,7 +358,10 @@ class SpoolWriter:
             if self.error is not None:
                 continue  # keep taking pages so write() never blocks for ever
             try:
-                self.spool.write(records)
+                self.spool.append(records)
+                # The page (~10 MB of objects) is not held through the seal.
+                records = None
+                self.spool.seal_if_full()
             except Exception as error:  # handed to the fetching thread
                 self.error = error
 
@@ -420,7 +443,9 @@ def delete_version_file(version: DataVersion) -> None:
 
 def read_rows(version: DataVersion, limit: int = 50) -> tuple[list[str], list[tuple]]:
     """The first rows of a stored version, for previews: (column names, rows)."""
-    connection = duckdb.connect()
+    # Bounded like all storage work: an unbounded session reads row groups of a
+    # million-record file on every core (+25 MB at the end of a 1M refresh).
+    connection = duckdb_connection()
     try:
         result = connection.execute(
             "SELECT * FROM read_parquet($path) LIMIT $limit",

@@ -6,12 +6,14 @@ import duckdb
 import pytest
 import requests
 import time_machine
+from django.db.models import F
 from django.utils import timezone
 
 from connectors.models import Connection
+from datasources.mirrors import OVERLAP
 from datasources.models import DataSource, Mirror, RefreshRun
 from datasources.refresh import refresh_source
-from datasources.storage import Spool, local_path
+from datasources.storage import Spool, local_file, local_path
 
 sandbox_server = pytest.importorskip("sandbox.server")
 
@@ -168,6 +170,10 @@ def test_nothing_changed_costs_one_request_per_collection_plus_running_timers(
     )
     _refresh(entries)
     _refresh(projects)
+    # The sandbox's data holds one running timer (today's newest entry).
+    assert _running_in_mirror_of("time_entries") == [
+        sandbox.dataset.time_entry(0)["id"]
+    ]
     versions_before = (
         entries.current_version.row_count,
         projects.current_version.row_count,
@@ -191,6 +197,68 @@ def test_nothing_changed_costs_one_request_per_collection_plus_running_timers(
     assert (entries.current_version.row_count, projects.current_version.row_count) == (
         versions_before
     )
+
+
+def _running_in_mirror_of(collection: str) -> list[int]:
+    mirror = Mirror.objects.get(collection=collection)
+    connection = duckdb.connect()
+    try:
+        rows = connection.execute(
+            "SELECT id FROM read_parquet($p) WHERE is_running ORDER BY id",
+            {"p": str(local_file(mirror.file_name))},
+        ).fetchall()
+    finally:
+        connection.close()
+    return [row[0] for row in rows]
+
+
+def test_running_timers_are_asked_for_only_while_the_mirror_holds_one(
+    owner, workspace, sandbox, sandbox_connection
+):
+    source = _source(owner, workspace, sandbox_connection, NOVEMBER, "November")
+    _refresh(source)
+    running = sandbox.dataset.time_entry(0)
+    assert _running_in_mirror_of("time_entries") == [running["id"]]
+
+    def requests_of_a_refresh() -> list[dict]:
+        sandbox.requests.clear()
+        run = _refresh(source)
+        sent = _collection_requests(sandbox, "time_entries")
+        assert run.requests == len(sent) == len(sandbox.requests)
+        return sent
+
+    # Nothing changed, a timer running: its hours grow, so it is asked for.
+    sent = requests_of_a_refresh()
+    assert [sorted(q) for q in sent] == [
+        ["per_page", "updated_since"],
+        ["is_running", "per_page"],
+    ]
+
+    # Stopped since: the stop moved its updated_at, so the changes bring it.
+    _harvest(sandbox, "PATCH", f"/v2/time_entries/{running['id']}/stop")
+    assert [sorted(q) for q in requests_of_a_refresh()] == [
+        ["per_page", "updated_since"]
+    ]
+    assert _running_in_mirror_of("time_entries") == []
+
+    # Nothing changed, no timer running: one request.
+    assert [sorted(q) for q in requests_of_a_refresh()] == [
+        ["per_page", "updated_since"]
+    ]
+
+    # Restarted since: the changes bring it running, with today's hours.
+    _harvest(sandbox, "PATCH", f"/v2/time_entries/{running['id']}/restart")
+    assert [sorted(q) for q in requests_of_a_refresh()] == [
+        ["per_page", "updated_since"]
+    ]
+    assert _running_in_mirror_of("time_entries") == [running["id"]]
+
+    # Once the restart is older than the overlap, it is asked for again.
+    Mirror.objects.update(watermark=F("watermark") + OVERLAP * 2)
+    assert [sorted(q) for q in requests_of_a_refresh()] == [
+        ["per_page", "updated_since"],
+        ["is_running", "per_page"],
+    ]
 
 
 def test_two_sources_on_one_collection_share_one_mirror_fetch(

@@ -11,6 +11,7 @@ import subprocess
 import time
 import urllib.request
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from tests.e2e.stack import BIN, Stack, wait_for_http
@@ -58,6 +59,8 @@ class WorkerStack(Stack):
     full_pass_hours: int = 0
     pool: str = "prefork"
     workers_started: int = 0
+    # The sandbox's last day of data (its --today); None: the real date.
+    sandbox_today: date | None = None
 
     def env(self) -> dict[str, str]:
         env = super().env()
@@ -82,6 +85,11 @@ class WorkerStack(Stack):
                 str(self.sandbox_entries),
                 "--seed",
                 str(self.sandbox_seed),
+                *(
+                    ["--today", self.sandbox_today.isoformat()]
+                    if self.sandbox_today
+                    else []
+                ),
             ],
         )
         wait_for_http(f"{self.sandbox_url}/_sandbox/health")

@@ -1,3 +1,4 @@
+import re
 from datetime import time
 
 import pytest
@@ -194,3 +195,41 @@ def test_the_list_warns_about_failing_sources(owner_client, source, connection):
     assert "Sources that need your attention" in page
     assert "Connection needs reconnecting" in page
     assert reverse("connectors:connection_reconnect", args=[connection.pk]) in page
+
+
+def _stored_table(html: str) -> tuple[list[str], list[str]]:
+    """The header cells and the first row's cells of the stored-rows table."""
+    table = html.split('id="stored-rows"', 1)[1].split("</table>", 1)[0]
+    head, body = table.split("</thead>", 1)
+    first_row = body.split("</tr>", 1)[0]
+    return re.findall(r"<th>(.*?)</th>", head), re.findall(r"<td>(.*?)</td>", first_row)
+
+
+def test_the_stored_rows_show_modelled_columns_without_hidden_ones(
+    owner_client, source, harvest
+):
+    source = _refreshed(source, harvest)
+    modelled = []
+    for column in source.columns:
+        if column["path"] == "notes":
+            column = {**column, "hidden": True}
+        if column["path"] == "hours":
+            column = {**column, "name": "Logged"}
+        modelled.append(column)
+    source.columns = modelled
+    source.save(update_fields=["columns"])
+
+    page = owner_client.get(reverse("datasources:source_detail", args=[source.pk]))
+
+    names, cells = _stored_table(page.content.decode())
+    visible = [c for c in modelled if not c.get("hidden")]
+    assert names == [c["name"] for c in visible]
+    assert "Logged" in names and "notes" not in names and "Notes" not in names
+    assert cells[names.index("Logged")] == "2.5"
+    assert "entry 1" not in page.content.decode()
+
+
+def test_a_never_refreshed_source_says_it_stores_no_rows_yet(owner_client, source):
+    page = owner_client.get(reverse("datasources:source_detail", args=[source.pk]))
+
+    assert '<dd id="stored-row-count">none yet</dd>' in page.content.decode()

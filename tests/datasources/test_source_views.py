@@ -232,4 +232,9 @@ def test_the_stored_rows_show_modelled_columns_without_hidden_ones(
 def test_a_never_refreshed_source_says_it_stores_no_rows_yet(owner_client, source):
     page = owner_client.get(reverse("datasources:source_detail", args=[source.pk]))
 
-    assert '<dd id="stored-row-count">none yet</dd>' in page.content.decode()
+    html = page.content.decode()
+    assert '<dd id="stored-row-count">none yet</dd>' in html
+    assert (
+        '<p class="muted" id="columns-pending">Columns are inferred from the first '
+        "refresh that returns rows.</p>"
+    ) in html

@@ -1,5 +1,5 @@
 import re
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 import requests
@@ -238,3 +238,25 @@ def test_a_never_refreshed_source_says_it_stores_no_rows_yet(owner_client, sourc
         '<p class="muted" id="columns-pending">Columns are inferred from the first '
         "refresh that returns rows.</p>"
     ) in html
+
+
+def test_next_refresh_says_now_while_a_refresh_is_queued_or_running(
+    owner_client, source
+):
+    """Not the worker's claim lease (30 minutes on), which looked like the
+    schedule."""
+    url = reverse("datasources:source_detail", args=[source.pk])
+    run = RefreshRun.objects.create(source=source)
+    source.next_run_at = timezone.now() + timedelta(minutes=30)
+    source.save(update_fields=["next_run_at"])
+
+    queued = owner_client.get(url).content.decode()
+    RefreshRun.objects.filter(pk=run.pk).update(status=RefreshRun.Status.RUNNING)
+    running = owner_client.get(url).content.decode()
+    RefreshRun.objects.filter(pk=run.pk).update(status=RefreshRun.Status.SUCCEEDED)
+    done = owner_client.get(url).content.decode()
+
+    assert '<dd id="next-run">now (queued)</dd>' in queued
+    assert '<dd id="next-run">now (running)</dd>' in running
+    scheduled = f"{timezone.localtime(source.next_run_at):%Y-%m-%d %H:%M} UTC"
+    assert f'<dd id="next-run">{scheduled}</dd>' in done

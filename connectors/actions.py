@@ -186,6 +186,22 @@ def default_name(identity: HarvestIdentity, at: datetime) -> str:
     return f"{identity.full_name}@Harvest {at.astimezone(UTC):%Y-%m-%d %H:%M}"
 
 
+def unused_name(owner, workspace, name: str) -> str:
+    """`name`, or "name (2)", "name (3)"... when the owner already has it there:
+    an OAuth login and a token made in the same minute were two identical
+    entries in every connection picker."""
+    taken = set(
+        Connection.objects.filter(
+            owner=owner, workspace=workspace, name__startswith=name
+        ).values_list("name", flat=True)
+    )
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{name} ({number})"
+    return candidate
+
+
 def create_connection(
     owner,
     workspace,
@@ -196,7 +212,7 @@ def create_connection(
     connection = Connection.objects.create(
         workspace=workspace,
         owner=owner,
-        name=default_name(identity, timezone.now()),
+        name=unused_name(owner, workspace, default_name(identity, timezone.now())),
         auth_kind=auth_kind,
         access_token=token_set.access_token,
         refresh_token=token_set.refresh_token,

@@ -34,7 +34,7 @@ from datasources.forms import (
     initial_columns,
 )
 from datasources.modelling import flatten, parse_columns
-from datasources.models import RefreshRun
+from datasources.models import DataSource, RefreshRun
 from datasources.presentation import ordered_columns, typed_rows
 from datasources.relative_dates import UnknownPlaceholder, placeholder_names
 
@@ -355,6 +355,7 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except (OSError, duckdb.Error):
             logger.exception("stored version unreadable source=%s", source.pk)
             messages.error(request, "The stored data of this source cannot be read.")
+    names, rows = _as_modelled(source, names, rows)
     ctx = {
         "source": source,
         "can_edit": can_edit_source(request, source),
@@ -366,6 +367,27 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "mirror": mirrors.mirror_of(source, timezone.localdate()),
     }
     return render(request, "datasources/source_detail.html", ctx)
+
+
+def _as_modelled(
+    source: DataSource, names: list[str], rows: list[tuple]
+) -> tuple[list[str], list[tuple]]:
+    """Stored rows as Klips see them: the modelled names in the modelled order,
+    hidden columns left out (the owner hid them; a sharer must not read them
+    here). A source not modelled yet shows every stored column."""
+    if not source.columns:
+        return names, rows
+
+    position = {name: index for index, name in enumerate(names)}
+    shown = [
+        (column["name"], position[column["path"]])
+        for column in source.columns
+        if not column.get("hidden") and column.get("path") in position
+    ]
+    return (
+        [name for name, _ in shown],
+        [tuple(row[index] for _, index in shown) for row in rows],
+    )
 
 
 @login_required

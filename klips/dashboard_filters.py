@@ -24,6 +24,10 @@ PROJECT_COLUMNS = ("Project name",)
 PERSON_COLUMNS = ("User name",)
 
 
+# The query-string keys of the filter bar, in its order.
+FILTER_KEYS = ("from", "to", "client", "project", "person")
+
+
 class FilterError(ValueError):
     """A filter value that cannot be used; the message is safe to show."""
 
@@ -97,6 +101,12 @@ def from_query(query: QueryDict) -> DashboardFilters:
         project=_text(query.get("project", ""), "Project"),
         person=_text(query.get("person", ""), "Person"),
     )
+
+
+def typed_values(query: QueryDict) -> dict[str, str]:
+    """The filter bar's boxes as the user typed them, to show again beside the
+    message about a bad one: fixing that box then loses none of the others."""
+    return {key: query.get(key, "").strip()[:MAX_TEXT] for key in FILTER_KEYS}
 
 
 def _date(text: str, label: str) -> date | None:

@@ -12,7 +12,13 @@ from django.views.decorators.http import require_GET
 from datasources.models import DataSource
 from klips import actions
 from klips.access import get_dashboard
-from klips.dashboard_filters import DashboardFilters, FilterError, choices, from_query
+from klips.dashboard_filters import (
+    DashboardFilters,
+    FilterError,
+    choices,
+    from_query,
+    typed_values,
+)
 from klips.models import Dashboard
 
 logger = logging.getLogger(__name__)
@@ -29,11 +35,13 @@ def board_context(request: HttpRequest, dashboard: Dashboard) -> dict:
         filters, filter_error = from_query(request.GET), ""
     except FilterError as error:
         filters, filter_error = DashboardFilters(), str(error)
+    shown = typed_values(request.GET) if filter_error else filters.query()
     query = urlencode(filters.query())
     suffix = f"?{query}" if query else ""
     return {
         "filters": filters,
         "filter_error": filter_error,
+        "filter_values": shown,
         "filter_query": suffix,
         "versions_url": reverse("klips:dashboard_versions", args=[dashboard.pk]),
         "tv_url": reverse("klips:dashboard_tv", args=[dashboard.pk]) + suffix,

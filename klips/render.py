@@ -9,6 +9,7 @@ raw values.
 
 import logging
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import plotly.graph_objects as go
@@ -17,6 +18,7 @@ from klips.query import QueryResult, ResultColumn
 from klips.spec import (
     Aggregation,
     BarMode,
+    Bucket,
     FormatKind,
     KlipSpec,
     NumberFormat,
@@ -333,6 +335,18 @@ def _set_affixes(axis: dict, fmt: NumberFormat) -> None:
         axis["ticksuffix"] = suffix
 
 
+def bucket_tick_label(value: Any, bucket: Bucket | None) -> str:
+    """A date axis tick: "Dec 07" for a day or week, "Dec 2026", "Q4 2026", "2026"."""
+    day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    if bucket == Bucket.MONTH:
+        return f"{day:%b %Y}"
+    if bucket == Bucket.QUARTER:
+        return f"Q{(day.month - 1) // 3 + 1} {day.year}"
+    if bucket == Bucket.YEAR:
+        return str(day.year)
+    return f"{day:%b %d}"
+
+
 def line_figure(spec: KlipSpec, result: QueryResult, area: bool = False) -> go.Figure:
     fmt = effective_format(spec, _value_column(result))
     figure = go.Figure()
@@ -357,8 +371,14 @@ def line_figure(spec: KlipSpec, result: QueryResult, area: bool = False) -> go.F
     figure.update_layout(yaxis=value_axis, showlegend=len(series) > 1)
     buckets = sorted({c for s in series for c in s[1] if c is not None})
     if date_axis and len(buckets) <= 12:
-        # Few buckets: one tick per bucket, not Plotly's daily ticks in between.
-        figure.update_xaxes(tickmode="array", tickvals=buckets, tickformat="%b %d")
+        # Few buckets: one tick per bucket, not Plotly's daily ticks in between,
+        # named for the bucket: a month's first day as "Jan 01" read as a day.
+        bucket = spec.group_by[0].bucket if spec.group_by else None
+        figure.update_xaxes(
+            tickmode="array",
+            tickvals=buckets,
+            ticktext=[bucket_tick_label(value, bucket) for value in buckets],
+        )
     if not date_axis:
         full, short = _categories([c for s in series for c in s[1]])
         figure.update_xaxes(

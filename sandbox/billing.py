@@ -167,7 +167,7 @@ def _build_invoices(ds: "Dataset") -> list[dict]:
         client = ds.client_specs[client_id]
         totals = _totals(lines, client)
         timeline = _timeline(ds, invoice_id, month, client_id)
-        payments = _payments_for(timeline, totals["amount"], client_id, ids)
+        payments = _payments_for(timeline, totals["amount"], client_id, ids, ds.today)
         invoice = _invoice_record(
             (invoice_id, number, month, kind), client, lines, totals, timeline, payments
         )
@@ -197,15 +197,17 @@ def _timeline(ds: "Dataset", invoice_id: int, month, client_id: int) -> _Timelin
 
 
 def _payments_for(
-    timeline: _Timeline, amount: float, client_id: int, ids: _Ids
+    timeline: _Timeline, amount: float, client_id: int, ids: _Ids, today
 ) -> list[dict]:
-    """Paid invoices: one full payment. Harbor pays open invoices 40 % up front."""
-    partial = timeline.state == "open" and client_id == 5300001
+    """Paid invoices: one full payment. Harbor pays open invoices 40 % up front,
+    five days after the issue date, so not yet for an invoice issued this week:
+    a payment is never dated after "today"."""
+    when = timeline.paid_date if timeline.paid else timeline.issue + timedelta(days=5)
+    partial = timeline.state == "open" and client_id == 5300001 and when <= today
     if not (timeline.paid or partial):
         return []
 
     value = amount if timeline.paid else round(amount * 0.4, 2)
-    when = timeline.paid_date if timeline.paid else timeline.issue + timedelta(days=5)
     return [
         {
             "id": next(ids.payments),

@@ -148,4 +148,6 @@ def _checked_query(query: str) -> str:
                 f"Remove “{key}” from the URL: HarvestDash sends the token and "
                 "account itself, from the connection you pick."
             )
-    return urlencode(pairs)
+    # ":" stays as typed: Harvest reads both, and updated_since=…T00:00:00Z is
+    # what the user wrote (and the recipe says), not …T00%3A00%3A00Z.
+    return urlencode(pairs, safe=":")

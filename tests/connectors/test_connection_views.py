@@ -1,5 +1,7 @@
 """Connection pages: personas, the token form, the accounts JSON."""
 
+from datetime import UTC, datetime
+
 import pytest
 import responses
 from django.test import Client
@@ -82,6 +84,30 @@ def test_a_personal_token_is_checked_against_the_accounts_endpoint(owner_client,
     assert responses.calls[1].request.headers["Harvest-Account-Id"] == "1122334"
     # The token was just used to find out whose it is.
     assert abs((connection.last_used_at - connection.created_at).total_seconds()) < 1
+
+
+@responses.activate
+def test_connections_made_in_the_same_minute_get_different_names(
+    owner_client, owner, monkeypatch
+):
+    responses.get(f"{ID}/api/v2/accounts", json=ACCOUNTS)
+    responses.get(f"{API}/v2/users/me", json=fixture_json("users_me.json"))
+    made_at = datetime(2026, 12, 4, 9, 49, 12, tzinfo=UTC)
+    monkeypatch.setattr("connectors.actions.timezone.now", lambda: made_at)
+
+    for _ in range(3):
+        owner_client.post(reverse("connectors:connect_pat"), {"token": CANARY})
+
+    names = list(
+        Connection.objects.filter(owner=owner)
+        .order_by("pk")
+        .values_list("name", flat=True)
+    )
+    assert names == [
+        "Dana Reyes@Harvest 2026-12-04 09:49",
+        "Dana Reyes@Harvest 2026-12-04 09:49 (2)",
+        "Dana Reyes@Harvest 2026-12-04 09:49 (3)",
+    ]
 
 
 @responses.activate

@@ -1,6 +1,7 @@
 import re
 
 from connectors.catalog import bucket_for, get_recipe, get_service, services
+from datasources.actions import normalize_template
 from datasources.relative_dates import find_unknown
 
 
@@ -48,3 +49,20 @@ def test_it_covers_every_report():
         "project_budget",
     ):
         assert f"/v2/reports/{report}" in paths, report
+
+
+def test_every_recipe_query_url_is_already_normalized():
+    """Saving a recipe's Query URL (or using it unchanged as custom settings)
+    stores exactly the URL the catalog shows."""
+    changed = {
+        recipe.slug: normalize_template(recipe.query_url)
+        for service in services().values()
+        for recipe in service.recipes
+        if normalize_template(recipe.query_url) != recipe.query_url
+    }
+
+    assert changed == {}
+    assert (
+        normalize_template("/v2/invoices?updated_since={{end_of_last_year}}T00:00:00Z")
+        == "/v2/invoices?updated_since={{end_of_last_year}}T00:00:00Z"
+    )

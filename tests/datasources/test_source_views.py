@@ -1,4 +1,5 @@
-from datetime import time
+import re
+from datetime import time, timedelta
 
 import pytest
 import requests
@@ -194,3 +195,68 @@ def test_the_list_warns_about_failing_sources(owner_client, source, connection):
     assert "Sources that need your attention" in page
     assert "Connection needs reconnecting" in page
     assert reverse("connectors:connection_reconnect", args=[connection.pk]) in page
+
+
+def _stored_table(html: str) -> tuple[list[str], list[str]]:
+    """The header cells and the first row's cells of the stored-rows table."""
+    table = html.split('id="stored-rows"', 1)[1].split("</table>", 1)[0]
+    head, body = table.split("</thead>", 1)
+    first_row = body.split("</tr>", 1)[0]
+    return re.findall(r"<th>(.*?)</th>", head), re.findall(r"<td>(.*?)</td>", first_row)
+
+
+def test_the_stored_rows_show_modelled_columns_without_hidden_ones(
+    owner_client, source, harvest
+):
+    source = _refreshed(source, harvest)
+    modelled = []
+    for column in source.columns:
+        if column["path"] == "notes":
+            column = {**column, "hidden": True}
+        if column["path"] == "hours":
+            column = {**column, "name": "Logged"}
+        modelled.append(column)
+    source.columns = modelled
+    source.save(update_fields=["columns"])
+
+    page = owner_client.get(reverse("datasources:source_detail", args=[source.pk]))
+
+    names, cells = _stored_table(page.content.decode())
+    visible = [c for c in modelled if not c.get("hidden")]
+    assert names == [c["name"] for c in visible]
+    assert "Logged" in names and "notes" not in names and "Notes" not in names
+    assert cells[names.index("Logged")] == "2.5"
+    assert "entry 1" not in page.content.decode()
+
+
+def test_a_never_refreshed_source_says_it_stores_no_rows_yet(owner_client, source):
+    page = owner_client.get(reverse("datasources:source_detail", args=[source.pk]))
+
+    html = page.content.decode()
+    assert '<dd id="stored-row-count">none yet</dd>' in html
+    assert (
+        '<p class="muted" id="columns-pending">Columns are inferred from the first '
+        "refresh that returns rows.</p>"
+    ) in html
+
+
+def test_next_refresh_says_now_while_a_refresh_is_queued_or_running(
+    owner_client, source
+):
+    """Not the worker's claim lease (30 minutes on), which looked like the
+    schedule."""
+    url = reverse("datasources:source_detail", args=[source.pk])
+    run = RefreshRun.objects.create(source=source)
+    source.next_run_at = timezone.now() + timedelta(minutes=30)
+    source.save(update_fields=["next_run_at"])
+
+    queued = owner_client.get(url).content.decode()
+    RefreshRun.objects.filter(pk=run.pk).update(status=RefreshRun.Status.RUNNING)
+    running = owner_client.get(url).content.decode()
+    RefreshRun.objects.filter(pk=run.pk).update(status=RefreshRun.Status.SUCCEEDED)
+    done = owner_client.get(url).content.decode()
+
+    assert '<dd id="next-run">now (queued)</dd>' in queued
+    assert '<dd id="next-run">now (running)</dd>' in running
+    scheduled = f"{timezone.localtime(source.next_run_at):%Y-%m-%d %H:%M} UTC"
+    assert f'<dd id="next-run">{scheduled}</dd>' in done

@@ -215,6 +215,9 @@ def test_switching_to_custom_and_back_discards_the_edits(
     assert state["custom"] is True
 
     data_page = owner_client.get(_step(wizard_id, "data")).content.decode()
+    heading = "<h1>New data source: Time entries (this month), custom settings</h1>"
+    assert heading in data_page
+    assert "(dates are filled in at every refresh)" in data_page
     week_ago = date.fromordinal(timezone.now().date().toordinal() - 7).isoformat()
     assert f"/v2/time_entries?from={week_ago}" in data_page
     assert "Switch back to basic settings" in data_page
@@ -222,6 +225,8 @@ def test_switching_to_custom_and_back_discards_the_edits(
 
     back = owner_client.post(_step(wizard_id, "custom"), {"action": "basic"})
     assert _wizard_url(back) == (wizard_id, "data")
+    basic_page = owner_client.get(_step(wizard_id, "data")).content.decode()
+    assert "<h1>New data source: Time entries (this month)</h1>" in basic_page
     state = _state(owner_client, wizard_id)
     assert state["query_url"] == RECIPE_URL
     assert state["custom"] is False
@@ -260,6 +265,9 @@ def test_a_custom_source_starts_with_the_query_url(owner_client, connection):
 
     assert _wizard_url(chosen) == (wizard_id, "connection")
     assert _state(owner_client, wizard_id)["query_url"] == "/v2/projects?is_active=true"
+    for step in ("custom", "connection"):
+        page = owner_client.get(_step(wizard_id, step)).content.decode()
+        assert "<h1>New data source: custom</h1>" in page
 
 
 def test_an_invalid_token_asks_for_reconnecting(owner_client, connection, harvest):

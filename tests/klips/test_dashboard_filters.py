@@ -127,6 +127,22 @@ def test_the_dashboard_page_passes_its_filters_to_every_klip(owner_client, board
     assert f'data-data-url="{data_url}"' in bad.content.decode()
 
 
+def test_a_bad_filter_keeps_every_box_as_typed(owner_client, board):
+    dashboard, _klip = board
+    page = owner_client.get(
+        reverse("klips:dashboard_detail", args=[dashboard.pk])
+        + "?from=2026-12-09&to=2026-12-01&client=Kestrel+Bank&person=Ada"
+    )
+
+    html = page.content.decode()
+    assert "The date range ends before it starts." in html
+    assert 'name="from" value="2026-12-09"' in html
+    assert 'name="to" value="2026-12-01"' in html
+    assert 'name="client" value="Kestrel Bank"' in html
+    assert 'name="person" value="Ada"' in html
+    assert 'name="project" value=""' in html
+
+
 def test_the_csv_follows_the_filters(owner_client, board):
     dashboard, klip = board
     response = owner_client.get(

@@ -92,6 +92,26 @@ def test_it_draws_weekly_lines_and_areas(time_entries):
     assert area["fill"] == "tozeroy"
 
 
+@pytest.mark.parametrize(
+    "bucket, ticks",
+    [
+        ("week", ["Nov 30", "Dec 07"]),
+        ("month", ["Nov 2026", "Dec 2026"]),
+        ("quarter", ["Q4 2026"]),
+        ("year", ["2026"]),
+    ],
+)
+def test_it_names_line_ticks_for_their_bucket(time_entries, bucket, ticks):
+    spec = {
+        "group_by": [{"column": "Spent date", "bucket": bucket}],
+        "measures": [{"column": "Hours", "agg": "sum"}],
+    }
+    xaxis = payload("line", time_entries, **spec)["figure"]["layout"]["xaxis"]
+
+    assert list(xaxis["ticktext"]) == ticks
+    assert "tickformat" not in xaxis
+
+
 def test_it_draws_a_donut_without_negative_parts(workspace, owner):
     source = make_source(
         workspace,

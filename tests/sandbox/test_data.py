@@ -201,3 +201,28 @@ def test_client_task_and_running_filters(harvest):
     assert by_task and {e["task"]["name"] for e in by_task} == {"Internal Meeting"}
     assert all(not e["billable"] and e["billable_rate"] is None for e in by_task)
     assert stopped["total_entries"] == 299
+
+
+@pytest.mark.parametrize(
+    "today", [date(2026, 12, 4), date(2026, 3, 18), date(2026, 7, 1), date(2027, 1, 6)]
+)
+def test_no_payment_is_dated_after_today(today):
+    dataset = Dataset(42, 300, today)
+
+    paid_dates = [
+        payment["paid_date"]
+        for invoice in dataset.invoices()
+        for payment in dataset.invoice_payments(invoice["id"])
+    ]
+
+    assert paid_dates
+    assert max(paid_dates) <= today.isoformat()
+
+
+def test_an_invoice_issued_this_week_has_no_partial_payment_yet():
+    dataset = Dataset(42, 3000, date(2026, 12, 4))
+    invoice = next(i for i in dataset.invoices() if i["number"] == "2026-0058")
+
+    assert (invoice["issue_date"], invoice["state"]) == ("2026-12-03", "open")
+    assert dataset.invoice_payments(invoice["id"]) == []
+    assert invoice["due_amount"] == invoice["amount"]

@@ -158,3 +158,19 @@ def test_revoking_the_owners_source_share_stops_their_dashboards_klips(world, as
     assert before["figure"]["data"][0]["y"] == [7.5, 7.75]
     assert "7.75" not in after.content.decode()
     assert "not available" in after.content.decode()
+
+
+def test_dashboards_shared_with_one_person_are_listed_as_shared_with_me(world, as_user):
+    client = as_user(world.viewer)
+
+    html = client.get(reverse("klips:dashboard_list")).content.decode()
+
+    shared_part = html.split("<h2>Shared with me</h2>", 1)[1]
+    assert "Shared with my workspace" not in html
+    assert [
+        name for name in ("Hours", "Projects") if f">{name}</a>" in shared_part
+    ] == [
+        "Hours",
+        "Projects",
+    ]
+    assert shared_part.count("by owner@example.com") == 2

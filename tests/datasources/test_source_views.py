@@ -5,12 +5,13 @@ import pytest
 import requests
 import responses
 from django.core.files.storage import default_storage
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from connectors.harvest.client import HarvestClient
 from datasources import tasks
-from datasources.models import DataSource, RefreshRun
+from datasources.models import DataSource, RefreshRun, SourceShare
 from datasources.refresh import refresh_source
 
 from .conftest import API, ID, fixture_json, serve_pages, time_entry
@@ -260,3 +261,23 @@ def test_next_refresh_says_now_while_a_refresh_is_queued_or_running(
     assert '<dd id="next-run">now (running)</dd>' in running
     scheduled = f"{timezone.localtime(source.next_run_at):%Y-%m-%d %H:%M} UTC"
     assert f'<dd id="next-run">{scheduled}</dd>' in done
+
+
+def test_only_the_connections_owner_is_offered_to_reconnect_it(
+    owner_client, source, connection, teammate
+):
+    connection.status = connection.Status.NEEDS_RECONNECT
+    connection.save()
+    SourceShare.objects.create(source=source, grantee=teammate, level="edit")
+    teammate_client = Client()
+    teammate_client.force_login(teammate)
+    page = reverse("datasources:source_detail", args=[source.pk])
+    reconnect = reverse("connectors:connection_reconnect", args=[connection.pk])
+
+    owners = owner_client.get(page).content.decode()
+    sharers = teammate_client.get(page).content.decode()
+
+    assert reconnect in owners
+    assert "Only its owner" not in owners
+    assert reconnect not in sharers
+    assert "Only its owner, owner@example.com, can reconnect it." in sharers

@@ -72,6 +72,9 @@ def effective_format(spec: KlipSpec, column: ResultColumn | None) -> NumberForma
             return formula.format
     if spec.format.kind != FormatKind.NUMBER or column is None:
         return spec.format
+    if column.type == "currency" and _split_by_currency(spec):
+        # Amounts in several currencies share the axis: no one symbol fits them.
+        return spec.format
     guessed = {
         "hours": FormatKind.HOURS,
         "currency": FormatKind.CURRENCY,
@@ -79,6 +82,10 @@ def effective_format(spec: KlipSpec, column: ResultColumn | None) -> NumberForma
         "percent": FormatKind.PERCENT,
     }.get(column.type, FormatKind.NUMBER)
     return spec.format.model_copy(update={"kind": guessed})
+
+
+def _split_by_currency(spec: KlipSpec) -> bool:
+    return any(g.column.lower().endswith("currency") for g in spec.group_by)
 
 
 def _decimals(fmt: NumberFormat) -> int:

@@ -312,3 +312,28 @@ def test_it_draws_every_kind_or_says_what_it_needs(time_entries, kind, shape):
 
     assert result["empty"] is None
     assert ("table" if kind == "table" else "figure") in result
+
+
+def test_amounts_split_by_currency_get_no_single_currency_symbol(workspace, owner):
+    rows = [
+        {"client": "Kestrel", "currency": "EUR", "uninvoiced_amount": 1200.0},
+        {"client": "Marlow", "currency": "GBP", "uninvoiced_amount": 800.5},
+        {"client": "Harbor", "currency": "USD", "uninvoiced_amount": 50.0},
+    ]
+    source = make_source(workspace, owner, rows)
+    amount = {"column": "Uninvoiced amount", "agg": "sum", "label": "Amount"}
+
+    split = payload(
+        "bar",
+        source,
+        group_by=[{"column": "Client"}, {"column": "Currency"}],
+        measures=[amount],
+    )["figure"]
+    single = payload("bar", source, group_by=[{"column": "Client"}], measures=[amount])[
+        "figure"
+    ]
+
+    assert [trace["name"] for trace in split["data"]] == ["USD", "EUR", "GBP"]
+    assert split["layout"]["yaxis"].get("tickprefix", "") == ""
+    assert split["data"][0]["hovertemplate"].count("$") == 0
+    assert single["layout"]["yaxis"]["tickprefix"] == "$"

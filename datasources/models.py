@@ -69,6 +69,14 @@ class DataSource(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def account_label(self) -> str:
+        """The Harvest account as its connection names it: "Agency (4411001)"."""
+        accounts = self.connection.accounts if self.connection else []
+        name = next(
+            (a.get("name") for a in accounts if a.get("id") == self.account_id), ""
+        )
+        return f"{name} ({self.account_id})" if name else str(self.account_id)
+
     def column_model(self) -> list[dict]:
         """The modelled columns; until a refresh with rows models the source, the
         columns its catalog recipe shows first (so Klips can be built already)."""

@@ -281,3 +281,15 @@ def test_only_the_connections_owner_is_offered_to_reconnect_it(
     assert "Only its owner" not in owners
     assert reconnect not in sharers
     assert "Only its owner, owner@example.com, can reconnect it." in sharers
+
+
+def test_the_detail_page_names_the_harvest_account(owner_client, source, connection):
+    account = connection.harvest_accounts()[0]
+
+    page = owner_client.get(reverse("datasources:source_detail", args=[source.pk]))
+    source.connection = None
+
+    assert f"{account['name']} ({source.account_id}) via Dana Reyes@Harvest" in (
+        page.content.decode()
+    )
+    assert source.account_label() == str(source.account_id)

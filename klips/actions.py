@@ -171,7 +171,7 @@ def klip_sources(klip: Klip, spec: KlipSpec) -> dict[int, DataSource]:
     sources = (
         visible_sources(owner_membership)
         .filter(pk__in=spec.sources)
-        .select_related("current_version")
+        .select_related("current_version", "workspace")
     )
     return {source.pk: source for source in sources}
 
@@ -240,7 +240,10 @@ def payload_key(
         for source in sources
     ]
     parts = [kind, spec.model_dump(mode="json"), version_key(sources), stored]
-    text = json.dumps([*parts, time_zone, today], sort_keys=True, default=str)
+    week_start = next((s.workspace.week_start for s in sources if s), 0)
+    text = json.dumps(
+        [*parts, time_zone, week_start, today], sort_keys=True, default=str
+    )
     return "klips:payload:" + hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -218,7 +218,7 @@ def dashboard_sources(dashboard: Dashboard) -> list[DataSource]:
     return list(
         DataSource.objects.filter(
             workspace_id=dashboard.workspace_id, pk__in=ids
-        ).select_related("current_version")
+        ).select_related("current_version", "workspace")
     )
 
 

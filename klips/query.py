@@ -169,7 +169,8 @@ def run_klip(
         side.path = _parquet_path(side.source.current_version)
         side.file_paths = set() if side.empty else set(pq.read_schema(side.path).names)
     today = today or timezone.localdate(timezone=zone(time_zone))
-    compiled = compile_spec(spec, sides, today=today)
+    week_start = sides[0].source.workspace.week_start
+    compiled = compile_spec(spec, sides, today=today, week_start=week_start)
     key = cache_key(compiled, version_ids, time_zone)
     if use_cache:
         cached = cache.get(key)
@@ -406,15 +407,18 @@ def _measure_column(measure: Measure, columns: dict[str, Column]) -> ResultColum
     return ResultColumn(measure.key, "measure", kind.value)
 
 
-def compile_spec(spec: KlipSpec, sides: list[Side], *, today: date) -> CompiledQuery:
-    """Parameterised SQL for the spec over its sources' Parquet files."""
+def compile_spec(
+    spec: KlipSpec, sides: list[Side], *, today: date, week_start: int = 0
+) -> CompiledQuery:
+    """Parameterised SQL for the spec over its sources' Parquet files; weeks start
+    on `week_start` (Python's weekday, Monday=0), as the workspace's do."""
     columns = all_columns(sides)
     out_columns = result_columns(spec, columns)
     columns = {**columns, **calc_columns(spec, columns)}
     params: list[Any] = []
     ctes = _source_ctes(spec, sides, params)
     rows_sql = _with_calcs(spec.date_calcs, params, today)
-    where_sql = _where(spec.filters, columns, params, today)
+    where_sql = _where(spec.filters, columns, params, today, week_start)
     ctes.append(f"filtered AS (SELECT * FROM {rows_sql} WHERE {where_sql})")
 
     if spec.columns:
@@ -422,7 +426,7 @@ def compile_spec(spec: KlipSpec, sides: list[Side], *, today: date) -> CompiledQ
         body = f"SELECT {select} FROM filtered"
         limit = min(spec.limit or LISTING_LIMIT, MAX_LIMIT)
     else:
-        body = _aggregate_body(spec, ctes, params)
+        body = _aggregate_body(spec, ctes, params, week_start)
         limit = spec.limit or MAX_LIMIT
 
     order_sql = _order_by(spec)
@@ -510,12 +514,20 @@ def _projection(column: Column, file_paths: set[str]) -> str:
     return f"TRY_CAST({quote(column.path)} AS {duck_type}) AS {quote(column.name)}"
 
 
-def _dimension_sql(group: GroupBy) -> str:
+def _dimension_sql(group: GroupBy, week_start: int = 0) -> str:
     column_sql = quote(group.column)
     if group.bucket is None:
         return column_sql
     if group.bucket == Bucket.DAY:
         return f"CAST({column_sql} AS DATE)"
+    if group.bucket == Bucket.WEEK and week_start:
+        # date_trunc's weeks start on Monday: shift back by the start day, cut,
+        # shift forward again (week_start is an int 1-6, never user text).
+        shift = f"INTERVAL {int(week_start)} DAY"
+        return (
+            f"CAST(date_trunc('week', CAST({column_sql} AS DATE) - {shift}) "
+            f"+ {shift} AS DATE)"
+        )
     return f"CAST(date_trunc('{group.bucket.value}', {column_sql}) AS DATE)"
 
 
@@ -531,9 +543,11 @@ def _scaled_sql(measure: Measure, params: list[Any]) -> str:
     return f"(CAST({_measure_sql(measure)} AS DOUBLE) * ?)"
 
 
-def _aggregate_body(spec: KlipSpec, ctes: list[str], params: list[Any]) -> str:
+def _aggregate_body(
+    spec: KlipSpec, ctes: list[str], params: list[Any], week_start: int = 0
+) -> str:
     """`grouped`: one row per group, measures aggregated; returns the final SELECT."""
-    dimensions = [_dimension_sql(g) for g in spec.group_by]
+    dimensions = [_dimension_sql(g, week_start) for g in spec.group_by]
     source_cte, other_flag = "filtered", "FALSE"
     if spec.top_n:
         dimensions[0] = _add_top_n(spec, dimensions[0], ctes, params)
@@ -608,13 +622,21 @@ def _order_by(spec: KlipSpec) -> str:
 
 
 def _where(
-    filters: list[Filter], columns: dict[str, Column], params: list[Any], today: date
+    filters: list[Filter],
+    columns: dict[str, Column],
+    params: list[Any],
+    today: date,
+    week_start: int = 0,
 ) -> str:
-    clauses = [_filter_sql(f, columns[f.column], params, today) for f in filters]
+    clauses = [
+        _filter_sql(f, columns[f.column], params, today, week_start) for f in filters
+    ]
     return " AND ".join(clauses) if clauses else "TRUE"
 
 
-def _filter_sql(item: Filter, column: Column, params: list[Any], today: date) -> str:
+def _filter_sql(
+    item: Filter, column: Column, params: list[Any], today: date, week_start: int = 0
+) -> str:
     column_sql = quote(column.name)
     if item.op == FilterOp.IS_NULL:
         return f"{column_sql} IS NULL"
@@ -624,7 +646,7 @@ def _filter_sql(item: Filter, column: Column, params: list[Any], today: date) ->
         params.append(str(item.value).lower())
         return f"contains(lower(CAST({column_sql} AS VARCHAR)), ?)"
     if item.op == FilterOp.WITHIN:
-        return _window_sql(item, column, params, today)
+        return _window_sql(item, column, params, today, week_start)
     if column.type == ColumnType.DATETIME:
         # Filter values are dates: compare the day, in the workspace's zone.
         column_sql = f"CAST({column_sql} AS DATE)"
@@ -639,10 +661,12 @@ def _filter_sql(item: Filter, column: Column, params: list[Any], today: date) ->
     return f"{column_sql} {_COMPARISONS[item.op]} ?"
 
 
-def _window_sql(item: Filter, column: Column, params: list[Any], today: date) -> str:
+def _window_sql(
+    item: Filter, column: Column, params: list[Any], today: date, week_start: int = 0
+) -> str:
     if column.type not in _DATE_TYPES:
         raise SpecError(f"{column.name!r} is not a date, so it has no date window")
-    start, end = window_dates(RelativeWindow(item.value), today)
+    start, end = window_dates(RelativeWindow(item.value), today, week_start)
     params.extend([start, end])
     return f"CAST({quote(column.name)} AS DATE) >= ? AND CAST({quote(column.name)} AS DATE) < ?"
 
@@ -680,18 +704,20 @@ def _as_bool(value: Any) -> bool:
     raise ValueError(value)
 
 
-def window_dates(window: RelativeWindow, today: date) -> tuple[date, date]:
-    """The window as [start, end) dates."""
+def window_dates(
+    window: RelativeWindow, today: date, week_start: int = 0
+) -> tuple[date, date]:
+    """The window as [start, end) dates; weeks start on `week_start` (Monday=0)."""
     day = timedelta(days=1)
     if window == RelativeWindow.TODAY:
         return today, today + day
     if window == RelativeWindow.YESTERDAY:
         return today - day, today
     if window in {RelativeWindow.THIS_WEEK, RelativeWindow.LAST_WEEK}:
-        monday = today - timedelta(days=today.weekday())
+        first = today - timedelta(days=(today.weekday() - week_start) % 7)
         if window == RelativeWindow.LAST_WEEK:
-            monday -= timedelta(days=7)
-        return monday, monday + timedelta(days=7)
+            first -= timedelta(days=7)
+        return first, first + timedelta(days=7)
     if window.value.startswith("last_") and window.value.endswith("_days"):
         count = int(window.value.split("_")[1])
         return today - timedelta(days=count - 1), today + day

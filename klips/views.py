@@ -180,7 +180,9 @@ def _klip_editor(request: HttpRequest, dashboard, klip) -> HttpResponse:
 
 
 def _editor_sources(request: HttpRequest):
-    return sources_for(request).select_related("current_version", "owner", "connection")
+    return sources_for(request).select_related(
+        "current_version", "owner", "connection", "workspace"
+    )
 
 
 @login_required
@@ -234,7 +236,7 @@ def _preview_spec_json(request: HttpRequest) -> JsonResponse:
         )
         return JsonResponse({"error": message}, status=422)
 
-    usable = sources_for(request).select_related("current_version")
+    usable = sources_for(request).select_related("current_version", "workspace")
     sources = {s.pk: s for s in usable.filter(pk__in=spec.sources)}
     if len(sources) != len(spec.sources):
         return JsonResponse(

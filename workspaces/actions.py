@@ -51,6 +51,29 @@ def rename_workspace(membership: Membership, name: str) -> None:
     )
 
 
+def set_calendar(membership: Membership, time_zone: str, week_start: int) -> None:
+    """The zone relative dates and schedules use, and the day Klips' weeks start."""
+    _require_admin(membership)
+    workspace = membership.workspace
+    workspace.time_zone = time_zone
+    workspace.week_start = week_start
+    workspace.save(update_fields=["time_zone", "week_start"])
+    record(
+        workspace,
+        membership.user,
+        "workspace.calendar",
+        workspace.name,
+        time_zone=time_zone or "the connecting Harvest user's",
+        week_start=workspace.get_week_start_display(),
+    )
+    logger.info(
+        "workspace calendar set workspace=%s week_start=%s by=%s",
+        workspace.pk,
+        week_start,
+        membership.user_id,
+    )
+
+
 def _require_admin(membership: Membership) -> None:
     if membership.role != Membership.Role.ADMIN:
         raise PermissionDenied("Only a workspace admin can manage members.")

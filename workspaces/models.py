@@ -13,6 +13,20 @@ class Workspace(models.Model):
         help_text="IANA zone for relative dates and schedules; empty means the "
         "connecting Harvest user's zone, then UTC.",
     )
+    # Python's weekday numbers, as Klips' week buckets and this/last-week use them.
+    week_start = models.PositiveSmallIntegerField(
+        default=0,
+        choices=[
+            (0, "Monday"),
+            (1, "Tuesday"),
+            (2, "Wednesday"),
+            (3, "Thursday"),
+            (4, "Friday"),
+            (5, "Saturday"),
+            (6, "Sunday"),
+        ],
+        help_text="First day of a week in Klips; set it to your Harvest company's.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="workspaces"

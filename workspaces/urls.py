@@ -8,6 +8,7 @@ urlpatterns = [
     path("members/", views.members, name="members"),
     path("members/invite/", views.invite, name="invite"),
     path("members/rename/", views.rename, name="rename"),
+    path("members/calendar/", views.calendar, name="calendar"),
     path("members/<int:user_id>/role/", views.set_role, name="set_role"),
     path("members/<int:user_id>/remove/", views.remove, name="remove"),
     path(

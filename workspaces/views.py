@@ -9,7 +9,12 @@ from django.views.decorators.http import require_POST
 from workspaces import actions
 from workspaces.access import current_membership, membership_for
 from workspaces.accounts import remember_invitation
-from workspaces.forms import InviteForm, RoleForm, WorkspaceNameForm
+from workspaces.forms import (
+    InviteForm,
+    RoleForm,
+    WorkspaceCalendarForm,
+    WorkspaceNameForm,
+)
 from workspaces.middleware import SESSION_KEY
 from workspaces.models import Invitation, Membership
 
@@ -34,10 +39,37 @@ def members(request):
         "invitations": pending.select_related("invited_by").order_by("email"),
         "invite_form": InviteForm(),
         "name_form": WorkspaceNameForm(initial={"name": workspace.name}),
+        "calendar_form": WorkspaceCalendarForm(
+            initial={
+                "time_zone": workspace.time_zone,
+                "week_start": workspace.week_start,
+            }
+        ),
         "role_choices": Membership.Role.choices,
         "audit_events": workspace.audit_events.select_related("actor")[:50],
     }
     return render(request, "workspaces/members.html", ctx)
+
+
+@login_required
+@require_POST
+def calendar(request):
+    membership = current_membership(request)
+    form = WorkspaceCalendarForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+        return redirect("workspaces:members")
+
+    try:
+        actions.set_calendar(
+            membership, form.cleaned_data["time_zone"], form.cleaned_data["week_start"]
+        )
+    except PermissionDenied as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, "Saved: Klips use this time zone and week start.")
+    return redirect("workspaces:members")
 
 
 @login_required

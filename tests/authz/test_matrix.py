@@ -395,6 +395,12 @@ MATRIX: dict[str, Row] = {
     "workspaces:rename": Row(
         "POST", {"own": REDIRECTS}, body=lambda world, variant: {"name": "Team"}
     ),
+    # Each persona sets their own workspace's dates; non-admins are told no.
+    "workspaces:calendar": Row(
+        "POST",
+        {"own": REDIRECTS},
+        body=lambda world, variant: {"time_zone": "Europe/Berlin", "week_start": "6"},
+    ),
     "workspaces:set_role": Row(
         "POST",
         {

@@ -90,6 +90,22 @@ def get_recipe(service_slug: str, recipe_slug: str) -> Recipe | None:
     return service.recipe(recipe_slug) if service else None
 
 
+def recipe_reading(service_slug: str, query_url: str) -> Recipe | None:
+    """The first recipe whose records come from the Query URL's path, so a custom
+    source can borrow its first columns; None for a path no recipe reads."""
+    service = get_service(service_slug)
+    path = _path_of(query_url)
+    recipes = service.recipes if service else ()
+    return next(
+        (
+            r
+            for r in recipes
+            if r.per_record is None and _path_of(r.query_url) == path and path
+        ),
+        None,
+    )
+
+
 def _path_of(query_url: str) -> str:
     return query_url.split("?", 1)[0]
 

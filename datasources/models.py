@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from connectors.catalog import get_recipe
+from connectors.catalog import get_recipe, recipe_reading
 from datasources.modelling import default_columns
 
 
@@ -79,10 +79,14 @@ class DataSource(models.Model):
 
     def column_model(self) -> list[dict]:
         """The modelled columns; until a refresh with rows models the source, the
-        columns its catalog recipe shows first (so Klips can be built already)."""
-        if self.columns or not self.recipe:
-            return list(self.columns or [])
-        recipe = get_recipe(self.service, self.recipe)
+        columns its catalog recipe shows first, or for a custom Query URL those of
+        a recipe on the same path (so Klips can be built already)."""
+        if self.columns:
+            return list(self.columns)
+        if self.recipe:
+            recipe = get_recipe(self.service, self.recipe)
+        else:
+            recipe = recipe_reading(self.service, self.query_url)
         paths = recipe.default_columns if recipe else ()
         return [column.model_dump(mode="json") for column in default_columns(paths)]
 

@@ -73,3 +73,31 @@ def test_a_source_uses_its_own_model_once_it_has_one(workspace, owner):
         {"name": "Hours", "path": "hours", "type": "hours"}
     ]
     assert custom.column_model() == []
+
+
+def test_a_custom_source_borrows_the_columns_of_a_recipe_on_its_path(workspace, owner):
+    def custom(query_url: str) -> DataSource:
+        return DataSource(
+            workspace=workspace,
+            owner=owner,
+            name="Custom",
+            account_id=1,
+            query_url=query_url,
+        )
+
+    entries = custom("/v2/time_entries?from=2020-01-01&to=2020-01-31")
+    invoices = custom("/v2/invoices?client_id=5")
+
+    assert [c["name"] for c in entries.column_model()][:4] == [
+        "Spent date",
+        "User name",
+        "Client name",
+        "Project name",
+    ]
+    # Not the payments recipe's columns, though it also starts from /v2/invoices.
+    assert [c["name"] for c in invoices.column_model()][:3] == [
+        "Number",
+        "Client name",
+        "State",
+    ]
+    assert custom("/v2/invoice_item_categories").column_model() == []

@@ -335,6 +335,9 @@ def test_it_averages_the_other_group_over_its_rows(workspace, owner):
 
 def test_it_reports_a_never_refreshed_source_before_its_columns_exist(workspace, owner):
     source = make_source(workspace, owner, None, columns=[])
+    # A path no recipe reads: nothing to borrow columns from either.
+    source.query_url = "/v2/invoice_item_categories"
+    source.save(update_fields=["query_url"])
 
     result = run(
         source,

@@ -14,6 +14,7 @@ from datasources.mirrors import OVERLAP
 from datasources.models import DataSource, Mirror, RefreshRun
 from datasources.refresh import refresh_source
 from datasources.storage import Spool, local_file, local_path
+from tests.sandbox.conftest import make_sandbox_connection
 
 sandbox_server = pytest.importorskip("sandbox.server")
 
@@ -37,14 +38,7 @@ def sandbox(settings):
 
 @pytest.fixture
 def sandbox_connection(owner, workspace, sandbox) -> Connection:
-    return Connection.objects.create(
-        workspace=workspace,
-        owner=owner,
-        name="Sandbox@Harvest",
-        auth_kind=Connection.AuthKind.PERSONAL_TOKEN,
-        access_token="sandbox-demo-pat",
-        accounts=[{"id": ACCOUNT_ID, "name": "Sandbox", "product": "harvest"}],
-    )
+    return make_sandbox_connection(owner, workspace, ACCOUNT_ID)
 
 
 def _source(owner, workspace, connection, query_url: str, name: str) -> DataSource:

@@ -16,6 +16,7 @@ from datasources.fetching import PREVIEW_PARENT_REQUESTS, parents_of, per_record
 from datasources.models import DataSource, RefreshRun
 from datasources.refresh import refresh_source
 from datasources.storage import local_path
+from tests.sandbox.conftest import harvest_headers, make_sandbox_connection
 
 sandbox_server = pytest.importorskip("sandbox.server")
 
@@ -37,14 +38,7 @@ def sandbox(settings):
 
 @pytest.fixture
 def connection(owner, workspace, sandbox) -> Connection:
-    return Connection.objects.create(
-        workspace=workspace,
-        owner=owner,
-        name="Sandbox@Harvest",
-        auth_kind=Connection.AuthKind.PERSONAL_TOKEN,
-        access_token="sandbox-demo-pat",
-        accounts=[{"id": ACCOUNT_ID, "name": "Sandbox", "product": "harvest"}],
-    )
+    return make_sandbox_connection(owner, workspace, ACCOUNT_ID)
 
 
 @pytest.fixture
@@ -64,11 +58,7 @@ def _harvest(sandbox, path: str, **params) -> dict:
     response = requests.get(
         sandbox.api_base + path,
         params=params,
-        headers={
-            "Authorization": "Bearer sandbox-demo-pat",
-            "Harvest-Account-Id": str(ACCOUNT_ID),
-            "User-Agent": "tests (tests@example.com)",
-        },
+        headers=harvest_headers(account=ACCOUNT_ID),
         timeout=10,
     )
     response.raise_for_status()

@@ -11,6 +11,7 @@ from connectors.harvest.client import HarvestClient
 from connectors.models import Connection
 from datasources.actions import preview_source_query
 from datasources.relative_dates import resolve, week_start_index
+from tests.sandbox.conftest import make_sandbox_connection
 
 sandbox_server = pytest.importorskip("sandbox.server")
 
@@ -31,14 +32,7 @@ def sandbox():
 def sandbox_connection(settings, sandbox, owner, workspace) -> Connection:
     settings.HARVEST_API_BASE = sandbox.api_base
     settings.HARVEST_ID_BASE = sandbox.id_base
-    return Connection.objects.create(
-        workspace=workspace,
-        owner=owner,
-        name="Sandbox@Harvest",
-        auth_kind=Connection.AuthKind.PERSONAL_TOKEN,
-        access_token="sandbox-demo-pat",
-        accounts=[{"id": SANDBOX_ACCOUNT_ID, "name": "Sandbox", "product": "harvest"}],
-    )
+    return make_sandbox_connection(owner, workspace, SANDBOX_ACCOUNT_ID)
 
 
 def _expected_path(template: str, connection: Connection) -> str:

@@ -12,6 +12,7 @@ from datasources import tasks
 from datasources.models import DataSource, RefreshRun
 from datasources.relative_dates import dates_for
 from datasources.storage import read_rows
+from tests.sandbox.conftest import make_sandbox_connection
 
 sandbox_server = pytest.importorskip("sandbox.server")
 
@@ -28,14 +29,7 @@ def sandbox(settings):
 
 @pytest.fixture
 def sandbox_connection(owner, workspace, sandbox) -> Connection:
-    return Connection.objects.create(
-        workspace=workspace,
-        owner=owner,
-        name="Sandbox@Harvest",
-        auth_kind=Connection.AuthKind.PERSONAL_TOKEN,
-        access_token="sandbox-demo-pat",
-        accounts=[{"id": SANDBOX_ACCOUNT_ID, "name": "Sandbox", "product": "harvest"}],
-    )
+    return make_sandbox_connection(owner, workspace, SANDBOX_ACCOUNT_ID)
 
 
 def _count_this_month(sandbox) -> int:

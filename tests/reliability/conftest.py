@@ -11,6 +11,7 @@ from connectors.ratelimit import shared_limiter
 from datasources.models import DataSource, RefreshRun
 from datasources.refresh import refresh_source
 from sandbox.server import RunningSandbox, run_in_thread
+from tests.sandbox.conftest import make_sandbox_connection
 
 ACCOUNT_ID = 4411001
 SANDBOX_TODAY = date(2026, 11, 20)
@@ -62,14 +63,7 @@ def sandbox(settings) -> Iterator[RunningSandbox]:
 
 
 def sandbox_connection(owner, workspace) -> Connection:
-    return Connection.objects.create(
-        workspace=workspace,
-        owner=owner,
-        name="Sandbox@Harvest",
-        auth_kind=Connection.AuthKind.PERSONAL_TOKEN,
-        access_token="sandbox-demo-pat",
-        accounts=[{"id": ACCOUNT_ID, "name": "Sandbox", "product": "harvest"}],
-    )
+    return make_sandbox_connection(owner, workspace, ACCOUNT_ID)
 
 
 def make_source(owner, workspace, connection, query_url: str, **fields) -> DataSource:

@@ -21,6 +21,22 @@ def harvest_headers(token: str = PAT, account: int | None = catalog.HARVEST_ACCO
     return headers
 
 
+def make_sandbox_connection(
+    owner, workspace, account_id: int = catalog.HARVEST_ACCOUNT_ID
+):
+    """A connection made with the sandbox's personal token, reaching its account."""
+    from connectors.models import Connection  # Django is set up only by then
+
+    return Connection.objects.create(
+        workspace=workspace,
+        owner=owner,
+        name="Sandbox@Harvest",
+        auth_kind=Connection.AuthKind.PERSONAL_TOKEN,
+        access_token=PAT,
+        accounts=[{"id": account_id, "name": "Sandbox", "product": "harvest"}],
+    )
+
+
 class Harvest:
     """requests against one running sandbox, with Harvest's mandatory headers."""
 

@@ -95,15 +95,12 @@ def recipe_reading(service_slug: str, query_url: str) -> Recipe | None:
     source can borrow its first columns; None for a path no recipe reads."""
     service = get_service(service_slug)
     path = _path_of(query_url)
-    recipes = service.recipes if service else ()
-    return next(
-        (
-            r
-            for r in recipes
-            if r.per_record is None and _path_of(r.query_url) == path and path
-        ),
-        None,
-    )
+    if service is None or not path:
+        return None
+
+    # A per-record recipe's own columns are its children's, not its path's records.
+    readers = (r for r in service.recipes if r.per_record is None)
+    return next((r for r in readers if _path_of(r.query_url) == path), None)
 
 
 def _path_of(query_url: str) -> str:
